@@ -1,0 +1,9 @@
+/** The SQLite store: open and migrate the database, and the repositories that own each table's SQL. */
+export { openDatabase, Store } from './db.ts';
+export type { OpenDatabaseOptions } from './db.ts';
+export { migrate, checkSchemaVersion, latestVersion, readUserVersion } from './migrate.ts';
+export type { MigrateOptions, MigrateResult } from './migrate.ts';
+export { loadMigrations } from './migrationFiles.ts';
+export type { MigrationFile } from './migrationFiles.ts';
+export { PackRepository } from './packs.ts';
+export type { PackRepositoryOptions, PackSummary, SavePackInput, StoredPack } from './packs.ts';
