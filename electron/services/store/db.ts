@@ -74,8 +74,8 @@ export class Store implements Disposable {
 /**
  * Opens (creating if needed) the database at `file` and migrates it to the newest schema.
  * `file` may be `:memory:` (tests). Throws SooError `conflict` for a database newer than this app,
- * `internal` for a broken migrations folder or a failed migration (naming the file); on any failure
- * the connection is closed again.
+ * `bad_input` for a file that is not SQLite, `internal` for a broken migrations folder or a failed
+ * migration (naming the file); on any failure the connection is closed again.
  */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Store {
   const { migrationsDir = MIGRATIONS_DIR, targetVersion, busyTimeoutMs = 5000, now } = options;
@@ -94,6 +94,9 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
     return new Store(db, resolved, migration);
   } catch (error) {
     db.close();
+    if ((error as { code?: string }).code === 'SQLITE_NOTADB') {
+      throw new SooError({ code: 'bad_input', message: `${resolved} is not an SQLite database: choose another --db`, file: resolved });
+    }
     throw error;
   }
 }

@@ -34,6 +34,16 @@ describe('openDatabase', () => {
     expect(store.schemaVersion).toBe(realMigrationNames().length);
   });
 
+  it('refuses a file that is not SQLite as bad_input, leaving it as it was', () => {
+    const file = path.join(sandbox.tempDir(), 'notes.txt');
+    fs.writeFileSync(file, 'these are notes, not a database\n'.repeat(200));
+    const before = fs.readFileSync(file, 'utf8');
+    const error = thrown(() => sandbox.open(file));
+    expect(error.code).toBe('bad_input');
+    expect(error.message).toContain(file);
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+  });
+
   it('reopens an up-to-date database without migrating or backing up', () => {
     const file = path.join(sandbox.tempDir(), 'again.db');
     sandbox.open(file).dispose();
