@@ -12,7 +12,8 @@ import type { Database } from 'better-sqlite3';
 import { SooError } from '../../contract/errors.ts';
 import { MIGRATIONS_DIR } from '../paths.ts';
 import { loadMigrations } from './migrationFiles.ts';
-import { checkSchemaVersion, latestVersion, migrate, readUserVersion } from './migrate.ts';
+import { migrate } from './migrate.ts';
+import { checkSchemaVersion, latestVersion, readUserVersion } from './schemaVersion.ts';
 import type { MigrateResult } from './migrate.ts';
 
 export interface OpenDatabaseOptions {

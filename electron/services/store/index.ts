@@ -1,7 +1,8 @@
 /** The SQLite store: open and migrate the database, and the repositories that own each table's SQL. */
 export { openDatabase, Store } from './db.ts';
 export type { OpenDatabaseOptions } from './db.ts';
-export { migrate, checkSchemaVersion, latestVersion, readUserVersion } from './migrate.ts';
+export { migrate } from './migrate.ts';
+export { checkSchemaVersion, latestVersion, readUserVersion } from './schemaVersion.ts';
 export type { MigrateOptions, MigrateResult } from './migrate.ts';
 export { loadMigrations } from './migrationFiles.ts';
 export type { MigrationFile } from './migrationFiles.ts';

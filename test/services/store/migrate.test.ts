@@ -167,6 +167,20 @@ describe('upgrading', () => {
   });
 });
 
+describe('the backup', () => {
+  it('never overwrites an existing file, and is named after the old version and the clock', () => {
+    const dir = sandbox.migrationsWith({ [extraName(LATEST + 1)]: EXTRA_TABLE_SQL(LATEST + 1) });
+    const file = path.join(sandbox.tempDir(), 'named.db');
+    sandbox.open(file, { migrationsDir: dir, targetVersion: LATEST }).dispose();
+    const taken = `${file}.backup-v${LATEST}-20260304T050607089Z`;
+    fs.writeFileSync(taken, 'someone else');
+    using store = sandbox.open(file, { migrationsDir: dir, now: () => new Date(Date.UTC(2026, 2, 4, 5, 6, 7, 89)) });
+    expect(store.migration.backupFile).toBe(`${taken}-2`);
+    expect(fs.readFileSync(taken, 'utf8')).toBe('someone else');
+    expect(fs.statSync(`${taken}-2`).size).toBeGreaterThan(0);
+  });
+});
+
 describe('a newer database', () => {
   function newerDatabase(mark: (db: Database) => void): string {
     const file = path.join(sandbox.tempDir(), 'newer.db');
