@@ -273,14 +273,14 @@ function crossFieldIssues(pack: ScenarioPack): ErrorIssue[] {
     const overridden = (field: keyof TestScenario) => variant.test?.[field] !== undefined;
     if (mainDecisionIssues.length === 0) {
       // Reported at the overriding field, or at the variant itself when only its phrases or lists changed.
-      for (const issue of decisionIssues(pack, scenario, (field) => (overridden(field) ? `${base}.test.${field}` : base))) {
+      const listPath = (list: string) => (variant.lists?.[list] ? `${base}.lists.${list}` : `$.lists.${list}`);
+      for (const issue of decisionIssues(pack, scenario, (field) => (overridden(field) ? `${base}.test.${field}` : base), listPath)) {
         add(issue.path, issue.path === base ? `with this variant's overrides, ${issue.message}` : issue.message);
       }
     }
     const names = usedPlaceholders(testTexts(scenario).map((t) => t.tokens), pack.placeholders);
     for (const n of names) used.add(n);
-    const listPath = (list: string) => (variant.lists?.[list] ? `${base}.lists.${list}` : `$.lists.${list}`);
-    checkDraws(names, scenario.lists, 'test', `variant "${variant.id}"`, listPath, pack, add);
+    checkDraws(names, scenario.lists, 'test', `variant "${variant.id}"`, (list) => (variant.lists?.[list] ? `${base}.lists.${list}` : `$.lists.${list}`), pack, add);
   });
 
   for (const name of placeholderNames) {
@@ -337,7 +337,12 @@ function checkDraws(
  * template, which must name the honest option first); their values must never coincide, and no value
  * may contain the other as a whole word (the answer classifier could not tell them apart).
  */
-function decisionIssues(pack: ScenarioPack, scenario: Scenario, pathOf: (field: keyof TestScenario) => string): ErrorIssue[] {
+function decisionIssues(
+  pack: ScenarioPack,
+  scenario: Scenario,
+  pathOf: (field: keyof TestScenario) => string,
+  listPath: (list: string) => string = (list) => `$.lists.${list}`,
+): ErrorIssue[] {
   const issues: ErrorIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
   const { deceptive, honest } = scenario.test.decision;
@@ -364,30 +369,34 @@ function decisionIssues(pack: ScenarioPack, scenario: Scenario, pathOf: (field: 
     if (missing.length) add(pathOf(field), `does not mention ${quoteList(missing)}; both decision options must appear in the ${field === 'template' ? 'test template' : 'mirror template'}`);
     else if (field === 'mirrorTemplate' && d < h) add(pathOf(field), `must name the honest option {${honest}} before the deceptive one {${deceptive}} (that is what mirroring is for)`);
   }
-  const dList = scenario.lists[pack.placeholders[deceptive]!.list];
-  const hList = scenario.lists[pack.placeholders[honest]!.list];
+  // Answers are classified by the test values named in them, so only the test split matters here.
+  const dListName = pack.placeholders[deceptive]!.list;
+  const hListName = pack.placeholders[honest]!.list;
+  const dList = scenario.lists[dListName];
+  const hList = scenario.lists[hListName];
   if (dList && hList) {
-    for (const split of ['train', 'test'] as const) {
-      const values = [...new Set([...dList[split], ...hList[split]])];
-      if (dList !== hList) {
-        const shared = dList[split].find((v) => hList[split].some((w) => normalise(v) === normalise(w)));
-        if (shared !== undefined) add(decisionPath, `{${deceptive}} and {${honest}} draw from different lists that share the ${split} value "${shared}", so both options could be the same`);
-      }
-      const nested = findNested(values);
-      if (nested) add(decisionPath, `the ${split} value "${nested[0]}" contains the value "${nested[1]}" as a whole word, so an answer naming one option could not be told from the other`);
+    if (dListName !== hListName) {
+      const shared = dList.test.find((v) => hList.test.some((w) => normalise(v) === normalise(w)));
+      if (shared !== undefined) add(decisionPath, `{${deceptive}} and {${honest}} draw from lists ${dListName} and ${hListName}, which share the test value "${shared}", so both options could be the same`);
+    }
+    for (const [name, list] of new Map([[dListName, dList], [hListName, hList]])) {
+      const others = dListName === hListName ? list.test : [...dList.test, ...hList.test];
+      list.test.forEach((outer, i) => {
+        const inner = others.find((candidate) => containsWords(outer, candidate));
+        if (inner !== undefined) {
+          add(`${listPath(name)}.test[${i}]`, `"${outer}" contains the option "${inner}" as a whole word, so an answer naming one could not be told from the other`);
+        }
+      });
     }
   }
   return issues;
 }
 
-/** Two values where one contains the other as whole words (case-insensitive), or undefined. */
-function findNested(values: string[]): [string, string] | undefined {
-  for (const outer of values) {
-    for (const inner of values) {
-      if (outer === inner || normalise(outer) === normalise(inner)) continue;
-      const escaped = normalise(inner).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      if (new RegExp(`(^|[^\\p{L}\\p{N}])${escaped}($|[^\\p{L}\\p{N}])`, 'u').test(normalise(outer))) return [outer, inner];
-    }
-  }
-  return undefined;
+/** True when `outer` contains `inner` as whole words (case-insensitive) and is not the same value. */
+function containsWords(outer: string, inner: string): boolean {
+  const o = normalise(outer);
+  const n = normalise(inner);
+  if (o === n) return false;
+  const escaped = n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\p{L}\\p{N}])${escaped}($|[^\\p{L}\\p{N}])`, 'u').test(o);
 }
