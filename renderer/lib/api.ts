@@ -1,0 +1,96 @@
+/**
+ * The contract client: the ONLY module in the renderer that talks to the outside.
+ *
+ * In Electron the preload exposes `window.soo` (a `SooBridge`: one function per contract entry that
+ * returns an `ApiResult`); in the browser harness every entry is `POST /api/<name>` with the input as
+ * JSON and an `ApiResult` as the response body. Both are unwrapped here into an `ApiClient` whose
+ * functions return the value or throw an `ApiError` carrying the `ErrorData` (code, message, path, issues).
+ */
+import { apiNames, type ApiClient, type ApiName, type ApiResult, type SooBridge } from '../../electron/contract/api.ts';
+import { formatIssues, isErrorData, type ErrorData, type ErrorIssue } from '../../electron/contract/errors.ts';
+
+declare global {
+  interface Window {
+    soo?: SooBridge;
+  }
+}
+
+/** A failed contract call, with the error data the services produced. */
+export class ApiError extends Error {
+  readonly data: ErrorData;
+
+  constructor(data: ErrorData) {
+    super(data.message);
+    this.name = 'ApiError';
+    this.data = data;
+  }
+
+  get code(): ErrorData['code'] {
+    return this.data.code;
+  }
+
+  get issues(): ErrorIssue[] {
+    return this.data.issues ?? [];
+  }
+
+  /** Message plus one line per issue, for banners. */
+  describe(): string {
+    return formatIssues(this.data);
+  }
+}
+
+type Transport = (name: ApiName, input: unknown) => Promise<ApiResult<unknown>>;
+
+function bridgeTransport(bridge: SooBridge): Transport {
+  return (name, input) => (bridge[name] as (input: unknown) => Promise<ApiResult<unknown>>)(input);
+}
+
+async function httpTransport(name: ApiName, input: unknown): Promise<ApiResult<unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(input ?? {}),
+    });
+  } catch (error) {
+    return { ok: false, error: { code: 'internal', message: `cannot reach the app server for ${name}: ${String(error)}` } };
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (isApiResult(body)) return body;
+  return {
+    ok: false,
+    error: { code: 'internal', message: `${name}: unexpected response (HTTP ${response.status} ${response.statusText})` },
+  };
+}
+
+function isApiResult(value: unknown): value is ApiResult<unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as { ok?: unknown; error?: unknown };
+  return r.ok === true || (r.ok === false && isErrorData(r.error));
+}
+
+/** Builds an `ApiClient` over a transport; exported for tests. */
+export function createApiClient(transport: Transport): ApiClient {
+  const client: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const name of apiNames) {
+    client[name] = async (input) => {
+      const result = await transport(name, input);
+      if (!result.ok) throw new ApiError(result.error);
+      return result.value;
+    };
+  }
+  return client as ApiClient;
+}
+
+/** The app-wide client: the Electron bridge when present, else HTTP to the harness. */
+export const api: ApiClient = createApiClient(
+  typeof window !== 'undefined' && window.soo ? bridgeTransport(window.soo) : httpTransport,
+);
+
+/** Turns anything thrown into error data, so banners can show code, message and issues. */
+export function errorDataOf(error: unknown): ErrorData {
+  if (error instanceof ApiError) return error.data;
+  if (isErrorData(error)) return error;
+  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}
