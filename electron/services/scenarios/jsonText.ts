@@ -1,8 +1,9 @@
 /**
  * Parsing JSON text with errors a person can act on: the file name, the line and the column.
  *
- * Node 20's JSON.parse reports a character position ("... in JSON at position 16"), newer versions a
- * line and column; both are turned into a 1-based line and column here.
+ * JSON.parse does the parsing. Its messages do not always say where the problem is (Node 20 reports
+ * "Unexpected token '}', ... is not valid JSON" with no position), so on failure a small scanner of
+ * the JSON grammar (RFC 8259) finds the offset of the first error, turned into a 1-based line and column.
  */
 import { badInput } from '../../contract/errors.ts';
 
@@ -18,17 +19,111 @@ export function parseJsonText(fileName: string, text: string): unknown {
   try {
     return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    const position = /position (\d+)/.exec(reason);
-    const lineCol = /line (\d+) column (\d+)/.exec(reason);
-    let where: { line: number; column: number };
-    if (lineCol) where = { line: Number(lineCol[1]), column: Number(lineCol[2]) };
-    else if (position) where = lineColumn(text, Number(position[1]));
-    else where = lineColumn(text, text.length);
-    const detail = reason.replace(/\s*\(line \d+ column \d+\)/, '').replace(/ in JSON at position \d+/, '');
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const found = findJsonError(body);
+    const where = lineColumn(body, found.offset);
+    const detail = found.message;
     throw badInput(`${fileName}:${where.line}:${where.column}: not valid JSON: ${detail}`, {
       file: fileName,
       issues: [{ path: '$', line: where.line, message: `line ${where.line}, column ${where.column}: ${detail}` }],
     });
+  }
+}
+
+/** The offset and a short description of the first syntax error in `text` (assumed not to be valid JSON). */
+export function findJsonError(text: string): { offset: number; message: string } {
+  let i = 0;
+  class Stop {
+    constructor(readonly offset: number, readonly message: string) {}
+  }
+  const fail = (message: string): never => {
+    throw new Stop(i, i >= text.length ? 'unexpected end of the text' : `${message}, found ${JSON.stringify(text[i])}`);
+  };
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const literal = (word: string) => {
+    for (const c of word) {
+      if (text[i] !== c) fail(`expected "${word}"`);
+      i++;
+    }
+  };
+  const string = () => {
+    i++; // opening quote
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) fail('a control character (such as a line break) must be escaped inside a string');
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          i++;
+          for (let k = 0; k < 4; k++, i++) if (!/[0-9a-fA-F]/.test(text[i] ?? '')) fail('expected four hex digits after \\u');
+          continue;
+        }
+        if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail('unknown escape sequence');
+      }
+      i++;
+    }
+    if (i >= text.length) fail('unterminated string');
+    i++;
+  };
+  const number = () => {
+    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!match || match[0] === '-' || match[0] === '') fail('expected a value');
+    i += match![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail('expected a property name in double quotes');
+        string();
+        ws();
+        if (text[i] !== ':') fail('expected ":" after the property name');
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') return void i++;
+        fail('expected "," or "}" after a property value');
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') return void i++;
+        fail('expected "," or "]" after an array element');
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    return number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail('unexpected text after the JSON value');
+    return { offset: text.length, message: 'not valid JSON' };
+  } catch (stop) {
+    if (stop instanceof Stop) return { offset: stop.offset, message: stop.message };
+    throw stop;
   }
 }
