@@ -1,0 +1,129 @@
+/**
+ * The typed JS surface of native/build/Release/soo_native.node (built by scripts/build-native.mjs).
+ *
+ * Only electron/engine-host (and native tests/benches) load the addon; everything else talks to the
+ * engine process through electron/services/engine/. Errors thrown or rejected by the addon are plain
+ * `Error`s with a `code` ('bad_input' | 'cancelled' | 'internal') and, when known, the `file`.
+ *
+ * Activations are row-major `[n_tokens, width]` Float32Arrays (the same memory as ggml's
+ * `ne = [width, n_tokens]`); width is n_embd except for `kqv_out` (n_head * head_dim).
+ */
+
+/** Where a tap reads, per layer (style.md section 10).
+ * - `attn_out`: output of the attention output projection (o_proj) incl. LoRA and bias, before the residual add.
+ * - `mlp_out`: output of the MLP down projection (ffn_down) incl. LoRA and bias, before the residual add.
+ * - `resid`: the layer's output (`l_out-L`, TransformerLens resid_post).
+ * - `kqv_out`: attention output before o_proj (heads concatenated); the x of attn_out = W_o x. */
+export type NativeTapPoint = 'attn_out' | 'mlp_out' | 'resid' | 'kqv_out';
+
+export interface NativeTapRequest {
+  /** 0-based layer index, 0..nLayer-1. */
+  layer: number;
+  point: NativeTapPoint;
+}
+
+export interface NativeAdapter {
+  /** A llama.cpp LoRA GGUF (general.type = adapter) for the model's architecture. */
+  path: string;
+  /** User scale; the effect is W x + scale * alpha / r * B(A x). Defaults to 1. */
+  scale?: number;
+}
+
+export interface NativeTapsOptions {
+  /** Token ids per prompt; each non-empty. Positions start at 0 in every prompt. */
+  prompts: (Int32Array | number[])[];
+  taps: NativeTapRequest[];
+  /** CPU threads; pass the number of cores explicitly. */
+  threads: number;
+  adapters?: NativeAdapter[];
+  /** Tokens per decode (graph). Defaults to 512. */
+  ubatch?: number;
+  /** KV cells shared by the prompts of one pack; defaults to max(ubatch, longest prompt) rounded up to 256. */
+  contextSize?: number;
+  /** Most prompts decoded together in one pack (1..256). Defaults to 64. */
+  maxSequences?: number;
+  /** KV cache type. 'f32' (default) gives exact activations; 'f16' is node-llama-cpp's default. */
+  kvType?: 'f32' | 'f16';
+  /** Flash attention. Defaults to false (exact activations). */
+  flashAttention?: boolean;
+  /** Stop each graph right after the highest tapped layer. Defaults to true. */
+  stopEarly?: boolean;
+}
+
+export interface NativeTapsResult {
+  /** [prompt][request]: Float32Array of nTokens[prompt] * widths[request] values, row-major. */
+  activations: Float32Array[][];
+  nTokens: number[];
+  widths: number[];
+  nEmbd: number;
+  /** Wall time inside llama_decode, milliseconds. */
+  decodeMs: number;
+  /** Wall time of the whole call, milliseconds (context creation, copies). */
+  totalMs: number;
+  nDecodes: number;
+  /** True when at least one graph stopped after the highest tapped layer. */
+  stoppedEarly: boolean;
+}
+
+export interface NativeModelInfo {
+  path: string;
+  architecture: string;
+  description: string;
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  nHeadKv: number;
+  nVocab: number;
+  nCtxTrain: number;
+  nParams: number;
+  /** Bytes of tensor data. */
+  size: number;
+}
+
+export interface NativeModel {
+  info(): NativeModelInfo;
+  /** llama.cpp's tokenizer. addSpecial (BOS etc.) and parseSpecial default to true. */
+  tokenize(text: string, addSpecial?: boolean, parseSpecial?: boolean): Int32Array;
+  /** One job at a time per model; onProgress(tokensDone, tokensTotal) after each decode. */
+  taps(options: NativeTapsOptions, onProgress?: (tokensDone: number, tokensTotal: number) => void): Promise<NativeTapsResult>;
+  /** Asks the running job to stop; its promise rejects with code 'cancelled'. */
+  cancel(): void;
+  /** Frees the model; throws while a job runs. */
+  dispose(): void;
+}
+
+export interface GgufSummary {
+  path: string;
+  version: number;
+  architecture: string;
+  /** general.type; 'model' when absent. */
+  type: string;
+  nTensors: number;
+  nKv: number;
+  fileSize: number;
+}
+
+export interface NativeLoadOptions {
+  /** Layers offloaded to a GPU build's backend. Defaults to 0. */
+  gpuLayers?: number;
+  /** Memory-map the file. Defaults to true. */
+  useMmap?: boolean;
+}
+
+export interface SooNativeAddon {
+  /** Validates the file (magic, version, metadata, tensor ranges, architecture) then loads it, no warm-up. */
+  loadModel(path: string, options?: NativeLoadOptions): Promise<NativeModel>;
+  /** Validation only: throws a bad_input error naming the file; 'adapter' also checks the base architecture. */
+  inspectGguf(path: string, options?: { kind?: 'any' | 'model' | 'adapter'; baseArchitecture?: string }): GgufSummary;
+  supportedArchitectures(): string[];
+  /** llama.cpp's build features (AVX2, ...). */
+  systemInfo(): string;
+  /** TEST ONLY: prints the message and aborts the process (proves the engine process isolates aborts). */
+  debugAbort(message?: string): never;
+}
+
+/** Error thrown or rejected by the addon. */
+export interface NativeError extends Error {
+  code: 'bad_input' | 'cancelled' | 'internal';
+  file?: string;
+}
