@@ -134,6 +134,10 @@ export interface RenderedPrompt {
   /** The variant id, or "main". */
   variant: string;
   values: Record<string, string>;
+  /**
+   * True when the rendered template names the honest option first: always with `mirror`; without it,
+   * only if the pack's main template itself names the honest option first (packs may do either).
+   */
   mirrored: boolean;
 }
 

@@ -2,11 +2,12 @@
  * validatePack: every rule of docs/scenario-packs.md, each checked on a copy of the main pack that
  * breaks exactly that rule, by the JSON path the issue must carry.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SooError } from '../../../electron/contract/errors.ts';
+import { APP_ROOT } from '../../../electron/services/paths.ts';
 import { loadPackFile, validatePack } from '../../../electron/services/scenarios/validate.ts';
 import { builtinIds, issuesAfter, rawPack } from './helpers.ts';
 
@@ -28,6 +29,15 @@ describe('validatePack: built-in packs', () => {
 
   it('the ids checked are the four shipped packs', () => {
     expect(builtinIds().sort()).toEqual(['burglar-house', 'escape-room', 'theory-of-mind', 'treasure-hunt']);
+  });
+});
+
+describe('docs/scenario-packs.md', () => {
+  it('its example pack is valid', () => {
+    const doc = readFileSync(path.join(APP_ROOT, 'docs', 'scenario-packs.md'), 'utf8');
+    const example = /## A small example\n\n```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    expect(validatePack(JSON.parse(example!)).issues).toEqual([]);
   });
 });
 
