@@ -150,6 +150,15 @@ describe('Scenarios page (browser harness)', () => {
     expect(await byTestId('save-pack').isDisabled()).toBe(false);
   });
 
+  it('asks before discarding unsaved changes', async () => {
+    await page.locator('[data-testid="pack-item"][data-pack-id="burglar-house"]').click();
+    await expectVisible(byTestId('discard-confirm'));
+    await page.getByRole('button', { name: 'Keep editing' }).click();
+    await expectCount(byTestId('discard-confirm'), 0);
+    await expectText(byTestId('designer-title'), 'E2E burglar');
+    await expectText(byTestId('draft-status'), /Not saved/);
+  });
+
   it('saves, survives a reload, and exports valid JSON', async () => {
     await byTestId('save-pack').click();
     await expectText(byTestId('draft-status'), /^Saved/);

@@ -14,6 +14,10 @@ export class ScenariosPage {
   loaded = $state(false);
   /** True while a draft is open in the designer. */
   open = $state(false);
+  /** Bumped whenever another pack is opened, so the designer starts fresh (scroll, local state). */
+  session = $state(0);
+  /** An action waiting for the user to confirm discarding unsaved changes. */
+  pending = $state.raw<{ what: string; run: () => Promise<void> | void } | null>(null);
   readonly draft = new PackDraft();
   readonly preview = new PreviewState();
 
@@ -26,24 +30,49 @@ export class ScenariosPage {
     this.loaded = true;
   }
 
+  /** True when leaving the open draft would lose edits. */
+  get unsaved(): boolean {
+    return this.open && this.draft.origin !== 'builtin' && this.draft.dirty;
+  }
+
+  /** Runs `run` now, or after the user confirms discarding unsaved changes (see `confirmPending`). */
+  async guard(what: string, run: () => Promise<void> | void): Promise<void> {
+    if (this.unsaved) this.pending = { what, run };
+    else await run();
+  }
+
+  async confirmPending(): Promise<void> {
+    const pending = this.pending;
+    this.pending = null;
+    await pending?.run();
+  }
+
+  cancelPending(): void {
+    this.pending = null;
+  }
+
   async openPack(id: string): Promise<void> {
     const doc = await api['scenarios.get']({ id });
     this.draft.load(doc);
-    this.preview.options.variant = '';
-    this.open = true;
+    this.#opened();
   }
 
   newPack(): void {
     this.draft.start(blankPack(uniqueName('new-pack', this.takenIds)));
-    this.preview.options.variant = '';
-    this.open = true;
+    this.#opened();
   }
 
-  /** Opens an editable, unsaved copy of the open pack (built-in or user). */
+  /** Opens an editable, unsaved copy of the open pack (built-in or user), edits included. */
   duplicate(): void {
     const copy = duplicatePack($state.snapshot(this.draft.pack), this.takenIds);
     this.draft.start(copy);
+    this.#opened();
+  }
+
+  #opened(): void {
+    this.preview.options.variant = '';
     this.open = true;
+    this.session += 1;
   }
 
   async save(): Promise<void> {
