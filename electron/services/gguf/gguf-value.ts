@@ -38,6 +38,13 @@ export type GgufArray =
   | { type: 'array'; itemType: 'string'; value: ArrayLike<string> }
   | { type: 'array'; itemType: 'array'; value: ArrayLike<GgufArray> };
 
+/** The JS array type that holds items of a GGUF array item type. */
+export type GgufArrayItems<T extends GgufArray['itemType']> = T extends GgufNumberType ? ArrayLike<number>
+  : T extends 'uint64' | 'int64' ? ArrayLike<bigint>
+  : T extends 'bool' ? ArrayLike<boolean>
+  : T extends 'string' ? ArrayLike<string>
+  : ArrayLike<GgufArray>;
+
 /** Ordered key -> value map of a GGUF file's metadata (insertion order is file order). */
 export type GgufMetadata = Map<string, GgufValue>;
 
@@ -55,6 +62,6 @@ export const kv = {
   i64: (value: bigint): GgufValue => ({ type: 'int64', value }),
   bool: (value: boolean): GgufValue => ({ type: 'bool', value }),
   str: (value: string): GgufValue => ({ type: 'string', value }),
-  arr: <T extends GgufArray['itemType']>(itemType: T, value: Extract<GgufArray, { itemType: T }>['value']): GgufValue =>
+  arr: <T extends GgufArray['itemType']>(itemType: T, value: GgufArrayItems<T>): GgufValue =>
     ({ type: 'array', itemType, value }) as GgufArray,
 };

@@ -5,7 +5,9 @@
  *
  *   llama: models/ggml-vocab-llama-spm.gguf (Llama-2 / Mistral-7B SentencePiece, 32000 tokens) and the
  *          Mistral-Nemo-Instruct-2407 template ([INST] ... [/INST]); the vocab file has no template.
- *   qwen2: models/ggml-vocab-qwen2.gguf (BPE, 151936 tokens) with the template the vocab file carries.
+ *   qwen2: models/ggml-vocab-qwen2.gguf (BPE, 151936 tokens) with the template the vocab file carries,
+ *          plus tokenizer.ggml.add_bos_token = false, which the vocab file lacks and the released
+ *          Qwen2/Qwen2.5 GGUFs carry (without it llama.cpp puts <|endoftext|> before every prompt).
  * Not here: tokenizing (llama.cpp does that when the model loads).
  */
 import fs from 'node:fs';
@@ -22,11 +24,13 @@ interface VocabSource {
   vocabFile: string;
   /** File under <llama.cpp>/models/templates used when the vocab file has no tokenizer.chat_template. */
   templateFile?: string;
+  /** Keys set when the vocab file does not have them. */
+  defaults?: GgufMetadata;
 }
 
 export const VOCAB_SOURCES: Record<VocabArch, VocabSource> = {
   llama: { vocabFile: 'ggml-vocab-llama-spm.gguf', templateFile: 'mistralai-Mistral-Nemo-Instruct-2407.jinja' },
-  qwen2: { vocabFile: 'ggml-vocab-qwen2.gguf' },
+  qwen2: { vocabFile: 'ggml-vocab-qwen2.gguf', defaults: new Map([['tokenizer.ggml.add_bos_token', kv.bool(false)]]) },
 };
 
 export interface BorrowedVocab {
@@ -60,6 +64,7 @@ export async function borrowVocab(arch: VocabArch, llamaSourceDir?: string): Pro
     const templatePath = path.join(root, 'models', 'templates', source.templateFile);
     metadata.set('tokenizer.chat_template', kv.str(fs.readFileSync(templatePath, 'utf8')));
   }
+  for (const [key, value] of source.defaults ?? []) if (!metadata.has(key)) metadata.set(key, value);
   const result = { metadata, nVocab: tokens.value.length, vocabPath };
   cache.set(vocabPath, result);
   return result;

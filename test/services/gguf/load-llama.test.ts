@@ -1,0 +1,3 @@
+import { describeLoadChecks } from './load-check.ts';
+
+describeLoadChecks('llama');
