@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -120,7 +121,8 @@ void taps_validate(const model_handle & handle, const taps_params & p) {
         }
     }
     if (p.n_threads < 1) bad_input("threads must be >= 1, got " + std::to_string(p.n_threads));
-    if (p.n_ubatch < 1) bad_input("ubatch must be >= 1, got " + std::to_string(p.n_ubatch));
+    if (p.n_ubatch < 1 || p.n_ubatch > 8192) bad_input("ubatch must be in 1..8192, got " + std::to_string(p.n_ubatch));
+    if (p.n_ctx > (1u << 20)) bad_input("contextSize must be at most 1048576, got " + std::to_string(p.n_ctx));
     if (p.n_seq_max < 1 || p.n_seq_max > 256) bad_input("maxSequences must be in 1..256, got " + std::to_string(p.n_seq_max));
     for (const auto & [path, scale] : p.adapters) {
         if (!std::isfinite(scale)) bad_input("adapter scale must be finite (file: " + path + ")");
@@ -197,9 +199,9 @@ taps_result taps_capture(model_handle & handle, const taps_params & p,
 
     tap_context_key key;
     key.n_ubatch   = p.n_ubatch;
-    key.n_ctx      = p.n_ctx > 0 ? round_up(std::max<uint32_t>(p.n_ctx, (uint32_t) longest), 256)
-                                 : round_up(std::max<uint32_t>(p.n_ubatch, (uint32_t) longest), 256);
-    key.n_seq_max  = p.n_seq_max;
+    // n_ctx >= n_ubatch, and n_seq_max <= n_batch: llama.cpp asserts both (output buffer sizing)
+    key.n_ctx      = round_up(std::max({ p.n_ctx, p.n_ubatch, (uint32_t) longest }), 256);
+    key.n_seq_max  = std::min(p.n_seq_max, p.n_ubatch);
     key.n_threads  = p.n_threads;
     key.type_kv    = p.type_kv;
     key.flash_attn = p.flash_attn;

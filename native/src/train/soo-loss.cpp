@@ -49,9 +49,11 @@ ggml_tensor * soo_loss_build(ggml_context * ctx, ggml_tensor * attn_out, int64_t
             a_other = ggml_view_2d(ctx, attn_out, n_embd, 1, row, row * (n_self + n_other - 1));
         } break;
         case SOO_POSITIONS_MEAN: {
-            // mean over tokens: transpose to [n, n_embd], mean of each row -> [1, n_embd]
-            ggml_tensor * s = ggml_view_2d(ctx, attn_out, n_embd, n_self, row, 0);
-            ggml_tensor * o = ggml_view_2d(ctx, attn_out, n_embd, n_other, row, row * n_self);
+            // mean over tokens: transpose to [n, n_embd], mean of each row -> [1, n_embd].
+            // The reshape (a no-op on shape) makes the backward pass turn the transposed gradient contiguous
+            // before it reaches the view (ggml's view backward needs contiguous rows).
+            ggml_tensor * s = ggml_reshape_2d(ctx, ggml_view_2d(ctx, attn_out, n_embd, n_self, row, 0), n_embd, n_self);
+            ggml_tensor * o = ggml_reshape_2d(ctx, ggml_view_2d(ctx, attn_out, n_embd, n_other, row, row * n_self), n_embd, n_other);
             a_self  = ggml_mean(ctx, ggml_cont(ctx, ggml_transpose(ctx, s)));
             a_other = ggml_mean(ctx, ggml_cont(ctx, ggml_transpose(ctx, o)));
         } break;
