@@ -7,10 +7,12 @@
  * service's modules; nothing here decides what a valid pack or a rendered prompt is.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { badInput, toErrorData, type ErrorIssue } from '../../contract/errors.ts';
 import { identifier, type PairOptions, type ScenarioPack } from '../../contract/scenario-pack.ts';
 import { createServices, type Services } from '../../services/index.ts';
+import { RESOURCES_DIR } from '../../services/paths.ts';
 import { DEFAULT_PAIR_COUNT, generatePairs } from '../../services/scenarios/generate.ts';
 import { parseJsonText } from '../../services/scenarios/jsonText.ts';
 import { DEFAULT_PROMPT_COUNT, renderPrompts } from '../../services/scenarios/render.ts';
@@ -196,12 +198,15 @@ function readText(file: string): string {
   }
 }
 
-/** A pack from a file, or (when no such file exists) a built-in or saved pack with that id. */
+/**
+ * A pack from a file, or (when no such file exists) the built-in or saved pack with that id. A
+ * built-in pack is read from resources/ without opening the database.
+ */
 function loadPack(file: string, options: GlobalOptions): ScenarioPack {
-  if (!existsSync(file) && identifier.safeParse(file).success) {
-    return withServices(options, (services) => services.scenarios.resolve(file));
-  }
-  return loadPackFile(file);
+  if (existsSync(file) || !identifier.safeParse(file).success) return loadPackFile(file);
+  const builtin = path.join(RESOURCES_DIR, 'scenarios', `${file}.json`);
+  if (existsSync(builtin)) return loadPackFile(builtin);
+  return withServices(options, (services) => services.scenarios.resolve(file));
 }
 
 function withServices<T>(options: GlobalOptions, fn: (services: Services) => T): T {

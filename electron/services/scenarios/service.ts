@@ -81,11 +81,13 @@ export class ScenarioService {
     const { draft, issues } = validatePack(input.pack);
     const result: PreviewResult = { issues: [...issues], pairs: [], prompts: [] };
     if (!draft) return result;
+    // A failed instance is reported once, unless a validation issue already says why: one at the
+    // same path, or any issue when the failure is a draw from a broken list (a plain Error).
     const note = (error: unknown) => {
-      if (issues.length > 0) return; // the validation issues already say why
+      if (!(error instanceof SooError) && issues.length > 0) return;
       const message = error instanceof Error ? error.message : String(error);
       const path = error instanceof SooError && error.data.path ? error.data.path : '$';
-      if (!result.issues.some((i) => i.message === message)) result.issues.push({ path, message });
+      if (!result.issues.some((i) => i.path === path || i.message === message)) result.issues.push({ path, message });
     };
     for (let i = 0; i < input.n; i++) {
       const pair = attempt<RenderedPair>(() => generatePair(draft, input.set, i, input.seed), note);
@@ -100,16 +102,8 @@ export class ScenarioService {
   }
 
   /** Validates and stores a user pack (replacing one with the same id). */
-  save(input: unknown, json?: string): { id: string; updatedAt: string } {
-    const pack = requireValid(input);
-    if (this.#loadBuiltins().has(pack.id)) {
-      throw badInput(`"${pack.id}" is the id of a built-in pack; give your pack another id`, {
-        path: '$.id',
-        issues: [{ path: '$.id', message: `"${pack.id}" is reserved by a built-in pack` }],
-      });
-    }
-    const saved = this.#packs.save({ id: pack.id, name: pack.name, description: pack.description, json: json ?? `${JSON.stringify(input, null, 2)}\n` });
-    return { id: saved.id, updatedAt: saved.updatedAt };
+  save(input: unknown): { id: string; updatedAt: string } {
+    return this.#store(requireValid(input), `${JSON.stringify(input, null, 2)}\n`);
   }
 
   /** Deletes a user pack; built-in packs are read-only. */
@@ -120,10 +114,9 @@ export class ScenarioService {
 
   /** Imports a pack from a JSON file's text: parse (errors name the file and line), validate, save. */
   importText(fileName: string, text: string): { id: string; name: string } {
-    const input = parseJsonText(fileName, text);
-    const pack = requireValid(input, fileName);
+    const pack = requireValid(parseJsonText(fileName, text), fileName);
     try {
-      this.save(input, text);
+      this.#store(pack, text);
     } catch (error) {
       if (error instanceof SooError && !error.data.file) error.data.file = fileName;
       throw error;
@@ -140,6 +133,18 @@ export class ScenarioService {
   /** Reads and validates a pack file (the CLI's FILE arguments). */
   loadFile(file: string): ScenarioPack {
     return loadPackFile(file);
+  }
+
+  /** Stores a validated pack as `json` (the text the user gave); a built-in pack's id is refused at $.id. */
+  #store(pack: ScenarioPack, json: string): { id: string; updatedAt: string } {
+    if (this.#loadBuiltins().has(pack.id)) {
+      throw badInput(`"${pack.id}" is the id of a built-in pack; give your pack another id`, {
+        path: '$.id',
+        issues: [{ path: '$.id', message: `"${pack.id}" is reserved by a built-in pack` }],
+      });
+    }
+    const saved = this.#packs.save({ id: pack.id, name: pack.name, description: pack.description, json });
+    return { id: saved.id, updatedAt: saved.updatedAt };
   }
 
   #loadBuiltins(): Map<string, Builtin> {

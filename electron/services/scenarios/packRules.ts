@@ -1,0 +1,197 @@
+/**
+ * The cross-field rules of a scenario pack (docs/scenario-packs.md): references, placeholders, lists,
+ * ids, self/other pairs and variants; the decision rules are in decisionRules.ts. Runs on a pack whose
+ * shape zod has accepted; returns every problem with its JSON path and never throws.
+ */
+import type { ErrorIssue } from '../../contract/errors.ts';
+import type { ScenarioPack, TestScenario, ValueList } from '../../contract/scenario-pack.ts';
+import { decisionIssues } from './decisionRules.ts';
+import { normalise, quoteList } from './packText.ts';
+import { expandPhrases, parseTemplate, referencesOf } from './template.ts';
+import { MAIN_VARIANT, applyVariant, testTexts, usedPlaceholders } from './variant.ts';
+
+const TEST_FIELDS = ['template', 'mirrorTemplate', 'answerFormat', 'honestyPrompt'] as const;
+
+export function packRuleIssues(pack: ScenarioPack): ErrorIssue[] {
+  const issues: ErrorIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const placeholderNames = Object.keys(pack.placeholders);
+  const phraseNames = Object.keys(pack.phrases);
+  const isPlaceholder = (n: string) => Object.hasOwn(pack.placeholders, n);
+  const isPhrase = (n: string) => Object.hasOwn(pack.phrases, n);
+
+  // Names: a phrase and a placeholder may not share a name.
+  for (const name of phraseNames) {
+    if (isPlaceholder(name)) add(`$.phrases.${name}`, `"${name}" is both a phrase and a placeholder; rename one of them`);
+  }
+
+  // Syntax and references of every text. Phrases may refer to placeholders only.
+  const checkText = (path: string, source: string, kind: 'phrase' | 'template') => {
+    const { tokens, problems } = parseTemplate(source);
+    for (const p of problems) add(path, p.message);
+    for (const name of referencesOf(tokens)) {
+      if (kind === 'phrase' && isPhrase(name) && !isPlaceholder(name)) {
+        add(path, `a phrase may refer to placeholders only, but "{${name}}" is a phrase`);
+      } else if (!isPlaceholder(name) && !isPhrase(name)) {
+        add(path, `"{${name}}" is neither a placeholder nor a phrase (placeholders: ${quoteList(placeholderNames)}; phrases: ${quoteList(phraseNames)})`);
+      }
+    }
+  };
+  for (const [name, source] of Object.entries(pack.phrases)) checkText(`$.phrases.${name}`, source, 'phrase');
+  for (const set of ['train', 'probe'] as const) {
+    pack.pairs[set].forEach((pair, i) => {
+      checkText(`$.pairs.${set}[${i}].self`, pair.self, 'template');
+      checkText(`$.pairs.${set}[${i}].other`, pair.other, 'template');
+    });
+  }
+  for (const field of TEST_FIELDS) {
+    const source = pack.test[field];
+    if (source !== undefined) checkText(`$.test.${field}`, source, 'template');
+  }
+  pack.variants.forEach((variant, v) => {
+    for (const [name, source] of Object.entries(variant.phrases ?? {})) {
+      if (!isPhrase(name)) add(`$.variants[${v}].phrases.${name}`, `overrides a phrase the pack does not have (phrases: ${quoteList(phraseNames)})`);
+      else checkText(`$.variants[${v}].phrases.${name}`, source, 'phrase');
+    }
+    for (const name of Object.keys(variant.lists ?? {})) {
+      if (!Object.hasOwn(pack.lists, name)) add(`$.variants[${v}].lists.${name}`, `overrides a list the pack does not have (lists: ${Object.keys(pack.lists).join(', ') || 'none'})`);
+    }
+    for (const field of TEST_FIELDS) {
+      const source = variant.test?.[field];
+      if (source !== undefined) checkText(`$.variants[${v}].test.${field}`, source, 'template');
+    }
+  });
+
+  // Placeholders: known lists, at most one party.
+  const parties = placeholderNames.filter((n) => pack.placeholders[n]!.role === 'party');
+  for (const name of placeholderNames) {
+    const list = pack.placeholders[name]!.list;
+    if (!Object.hasOwn(pack.lists, list)) add(`$.placeholders.${name}.list`, `refers to list "${list}", which the pack does not have (lists: ${Object.keys(pack.lists).join(', ') || 'none'})`);
+  }
+  for (const name of parties.slice(1)) {
+    add(`$.placeholders.${name}.role`, `only one placeholder may have role "party", but {${parties[0]}} has it already`);
+  }
+  const party = parties[0];
+
+  // Ids: unique pair ids per set, unique variant ids, "main" reserved.
+  for (const set of ['train', 'probe'] as const) duplicateIds(pack.pairs[set].map((p) => p.id), `$.pairs.${set}`, add);
+  duplicateIds(pack.variants.map((v) => v.id), '$.variants', add);
+  pack.variants.forEach((variant, v) => {
+    if (variant.id === MAIN_VARIANT) add(`$.variants[${v}].id`, `"${MAIN_VARIANT}" is reserved for the pack without a variant`);
+  });
+
+  // Value lists: no duplicates, train and test disjoint (also across lists, and for variants).
+  const trainValues = new Map<string, string>(); // normalised value -> "list.train[i]"
+  for (const [name, list] of Object.entries(pack.lists)) {
+    list.train.forEach((value, i) => trainValues.has(normalise(value)) || trainValues.set(normalise(value), `${name}.train[${i}]`));
+  }
+  const checkList = (list: ValueList, path: string) => {
+    duplicateValues(list.train, `${path}.train`, add);
+    duplicateValues(list.test, `${path}.test`, add);
+    const ownTrain = new Map(list.train.map((value, i) => [normalise(value), i] as const));
+    list.test.forEach((value, i) => {
+      const key = normalise(value);
+      const own = ownTrain.get(key);
+      const elsewhere = trainValues.get(key);
+      if (own !== undefined) add(`${path}.test[${i}]`, `"${value}" is also in train (train[${own}]); train and test values must be disjoint`);
+      else if (elsewhere !== undefined) add(`${path}.test[${i}]`, `"${value}" is a training value of the pack ($.lists.${elsewhere}); test values must never appear in training`);
+    });
+  };
+  for (const [name, list] of Object.entries(pack.lists)) checkList(list, `$.lists.${name}`);
+  pack.variants.forEach((variant, v) => {
+    for (const [name, list] of Object.entries(variant.lists ?? {})) {
+      if (Object.hasOwn(pack.lists, name)) checkList(list, `$.variants[${v}].lists.${name}`);
+    }
+  });
+
+  // Pairs: self and other refer to the same placeholders; the party only in `other`.
+  const used = new Set<string>();
+  for (const set of ['train', 'probe'] as const) {
+    const split = set === 'train' ? 'train' : 'test';
+    pack.pairs[set].forEach((pair, i) => {
+      const self = expandPhrases(parseTemplate(pair.self).tokens, pack.phrases);
+      const other = expandPhrases(parseTemplate(pair.other).tokens, pack.phrases);
+      const selfNames = usedPlaceholders([self], pack.placeholders);
+      const otherNames = usedPlaceholders([other], pack.placeholders);
+      for (const n of [...selfNames, ...otherNames]) used.add(n);
+      const path = `$.pairs.${set}[${i}]`;
+      if (party && selfNames.includes(party)) add(`${path}.self`, `{${party}} is the other party's name: it may appear only in "other"`);
+      const missingInOther = selfNames.filter((n) => n !== party && !otherNames.includes(n));
+      const missingInSelf = otherNames.filter((n) => n !== party && !selfNames.includes(n));
+      if (missingInOther.length) add(`${path}.other`, `does not use ${quoteList(missingInOther)}, which "self" uses; self and other must use the same placeholders (apart from {${party ?? 'party'}})`);
+      if (missingInSelf.length) add(`${path}.self`, `does not use ${quoteList(missingInSelf)}, which "other" uses; self and other must use the same placeholders (apart from {${party ?? 'party'}})`);
+      checkDraws([...new Set([...selfNames, ...otherNames])], pack.lists, split, `${set} pair "${pair.id}"`, (list) => `$.lists.${list}`, pack, add);
+    });
+  }
+
+  // Test scenario, for the pack and for each variant.
+  const mainScenario = applyVariant(pack);
+  const mainDecisionIssues = decisionIssues(pack, mainScenario, (field) => `$.test.${field}`);
+  issues.push(...mainDecisionIssues);
+  const mainTexts = testTexts(mainScenario);
+  for (const n of usedPlaceholders(mainTexts.map((t) => t.tokens), pack.placeholders)) used.add(n);
+  checkDraws(usedPlaceholders(mainTexts.map((t) => t.tokens), pack.placeholders), pack.lists, 'test', 'the test scenario', (list) => `$.lists.${list}`, pack, add);
+  pack.variants.forEach((variant, v) => {
+    const scenario = applyVariant(pack, variant.id);
+    const base = `$.variants[${v}]`;
+    const overridden = (field: keyof TestScenario) => variant.test?.[field] !== undefined;
+    if (mainDecisionIssues.length === 0) {
+      // Reported at the overriding field, or at the variant itself when only its phrases or lists changed.
+      const listPath = (list: string) => (variant.lists?.[list] ? `${base}.lists.${list}` : `$.lists.${list}`);
+      for (const issue of decisionIssues(pack, scenario, (field) => (overridden(field) ? `${base}.test.${field}` : base), listPath)) {
+        add(issue.path, issue.path === base ? `with this variant's overrides, ${issue.message}` : issue.message);
+      }
+    }
+    const names = usedPlaceholders(testTexts(scenario).map((t) => t.tokens), pack.placeholders);
+    for (const n of names) used.add(n);
+    checkDraws(names, scenario.lists, 'test', `variant "${variant.id}"`, (list) => (variant.lists?.[list] ? `${base}.lists.${list}` : `$.lists.${list}`), pack, add);
+  });
+
+  for (const name of placeholderNames) {
+    if (!used.has(name)) add(`$.placeholders.${name}`, `{${name}} is defined but no template, phrase or variant uses it`);
+  }
+  return issues;
+}
+
+function duplicateIds(ids: string[], path: string, add: (path: string, message: string) => void): void {
+  ids.forEach((id, i) => {
+    const first = ids.indexOf(id);
+    if (first < i) add(`${path}[${i}].id`, `duplicate id "${id}" (already used at ${path}[${first}])`);
+  });
+}
+
+function duplicateValues(values: string[], path: string, add: (path: string, message: string) => void): void {
+  const keys = values.map(normalise);
+  keys.forEach((key, i) => {
+    const first = keys.indexOf(key);
+    if (first < i) add(`${path}[${i}]`, `duplicate value "${values[i]}" (same as [${first}], ignoring case)`);
+  });
+}
+
+/**
+ * Lists that placeholders draw from in one instance must exist, be non-empty in the split used and
+ * have at least as many distinct values as placeholders drawing from them.
+ */
+function checkDraws(
+  names: string[],
+  lists: Record<string, ValueList>,
+  split: 'train' | 'test',
+  where: string,
+  listPath: (list: string) => string,
+  pack: ScenarioPack,
+  add: (path: string, message: string) => void,
+): void {
+  const byList = new Map<string, string[]>();
+  for (const name of names) {
+    const list = pack.placeholders[name]!.list;
+    byList.set(list, [...(byList.get(list) ?? []), name]);
+  }
+  for (const [listName, members] of byList) {
+    const list = lists[listName];
+    if (!list) continue; // reported at $.placeholders.<name>.list
+    const distinct = new Set(list[split].map(normalise)).size;
+    const path = `${listPath(listName)}.${split}`;
+    if (distinct === 0) add(path, `is empty, but ${where} draws ${quoteList(members)} from it`);
+    else if (distinct < members.length) add(path, `has ${distinct} distinct value${distinct === 1 ? '' : 's'}, but ${where} needs ${members.length} distinct ones for ${quoteList(members)}`);
+  }
+}
