@@ -120,6 +120,27 @@ describe('Scenarios page (browser harness)', () => {
     await expectCount(byTestId('preview-pair'), 3);
     await byTestId('preview-n').fill('5');
     await expectCount(byTestId('preview-pair'), 5);
+
+    // Mirrored: the mirror template names the honest room first.
+    await byTestId('preview-mirror').check();
+    await expectText(firstPrompt, /^You share a house with Quentin/);
+    const d2 = (await byTestId('prompt-deceptive').first().textContent())!.replace(/^deceptive: /, '');
+    const h2 = (await byTestId('prompt-honest').first().textContent())!.replace(/^honest: /, '');
+    const mirrored = (await firstPrompt.textContent())!;
+    expect(mirrored.indexOf(`the ${h2}`)).toBeGreaterThan(0);
+    expect(mirrored.indexOf(`the ${h2}`)).toBeLessThan(mirrored.indexOf(`the ${d2}`));
+    await byTestId('preview-mirror').uncheck();
+
+    // Honesty prompt: the pack's request, with the party's name filled in, comes first.
+    await byTestId('preview-honesty').check();
+    await expectText(firstPrompt, /^Please be truthful with Quentin in everything you say\./);
+    await byTestId('preview-honesty').uncheck();
+
+    // A variant that renames the other party.
+    await byTestId('preview-variant').selectOption('rename');
+    await expectText(firstPrompt, /You share a house with Oscar/);
+    await byTestId('preview-variant').selectOption('');
+    await expectText(firstPrompt, /^Zorblax here\. You share a house with Quentin/);
   });
 
   it('shows validation issues next to their field and clears them when fixed', async () => {
@@ -182,6 +203,16 @@ describe('Scenarios page (browser harness)', () => {
     expect(exported.name).toBe('E2E burglar');
     expect(exported.lists.names!.test).toEqual(['Quentin']);
     expect(exported.test.template).toMatch(/^Zorblax here\./);
+
+    // A broken file is refused with an error banner naming the problem's path.
+    const broken = path.join(tmp, 'broken.json');
+    await writeFile(broken, JSON.stringify({ ...exported, id: 'broken-pack', lists: { ...exported.lists, names: { train: ['Zed'], test: ['Zed'] } } }));
+    await byTestId('import-file').setInputFiles(broken);
+    await expectText(byTestId('error-banner'), /Importing broken\.json failed/);
+    expect(await byTestId('error-banner').getAttribute('data-code')).toBe('bad_input');
+    await expectText(byTestId('error-banner'), /\$\.lists\.names\.test\[0\]/);
+    await byTestId('error-banner').getByRole('button', { name: 'Dismiss' }).click();
+    await expectCount(byTestId('error-banner'), 0);
 
     // Import the exported file under another id, then delete it again.
     const file = path.join(tmp, 'imported.json');
