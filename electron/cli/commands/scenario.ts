@@ -169,7 +169,8 @@ function checkFile(file: string, options: GlobalOptions): CheckResult | undefine
 
 function reportCheckFailure(result: CheckResult, options: GlobalOptions): undefined {
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  const lines = result.issues.map((i) => `${result.file}: ${i.path}${i.line ? ` (line ${i.line})` : ''}: ${i.message}`);
+  // JSON syntax issues already say "line L, column C" in their message.
+  const lines = result.issues.map((i) => `${result.file}: ${i.path}: ${i.message}`);
   process.stderr.write(`${lines.join('\n')}\n${result.file}: ${result.issues.length} problem${result.issues.length === 1 ? '' : 's'}\n`);
   process.exitCode = EXIT_BAD_INPUT;
   return undefined;
