@@ -1,0 +1,452 @@
+// test-train: standalone tests of SOO LoRA training (native/src/{train,lora,optim}) on tiny random GGUFs.
+//
+// Sections (each prints per-tensor lines like llm.c's test_gpt2.c, then OK / NOT OK):
+//   gradcheck   autodiff vs central finite differences on F32 bases, every LoRA tensor (llama + qwen2,
+//               positions full / last / mean); error = |analytic - numeric| / max(|numeric|, floor)
+//   quantized   Q8_0 and Q4_K bases: gradient cosine vs the F32 twin (same weights, dequantized)
+//   train       the SOO loss falls by >= 90% in a fixed number of steps
+//   determinism same seed -> byte-identical adapter; another seed -> different bytes
+//   errors      misaligned pair under full, layer out of range, token outside the vocabulary: soo_error
+//   resume      cancel stops within one step; resume from the checkpoint continues the same loss curve
+//   adapter     the written adapter reads back with llama.cpp's keys and shapes
+//   timing      SOO step time / forward time of layers 0..L (printed, not asserted; --bench for a bigger model)
+// Usage: test-train [section ...] [--bench] [--tmp DIR]. Exit code 0 iff every run section passed.
+#include "errors.h"
+#include "gguf.h"
+#include "tiny-gguf.h"
+#include "train/rng.h"
+#include "train/soo-trainer.h"
+
+#include <algorithm>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::string g_tmp = "/tmp";
+int         g_failures = 0;
+
+// Tolerances, each with its reason.
+const double GRAD_REL_TOL     = 1e-2;  // brief: autodiff vs central differences, normalized over the sampled coordinates
+const float  GRAD_FD_STEP     = 1e-2f; // float32 forward: h = 1e-3 leaves ~1e-4 of rounding noise in (L+ - L-)/2h
+const int    GRAD_N_COORDS    = 6;     // per tensor: the coordinates with the largest analytic |grad|
+const double QUANT_COS_TOL    = 0.99;  // brief: quantized base vs F32 twin; ggml quantizes activations to Q8 for dot products
+const double TRAIN_DROP       = 0.90;  // brief: SOO loss falls by >= 90%
+const double RESUME_REL_TOL   = 1e-6;  // same graphs, same threads: the resumed curve should match to float rounding
+
+void check(bool ok, const std::string & what) {
+    printf("  %-72s %s\n", what.c_str(), ok ? "OK" : "NOT OK");
+    if (!ok) ++g_failures;
+}
+
+std::string model_path(const std::string & tag) { return g_tmp + "/soo-test-" + tag + ".gguf"; }
+
+std::vector<float> read_f32(const ggml_tensor * t) {
+    std::vector<float> v(ggml_nelements(t));
+    ggml_backend_tensor_get(t, v.data(), 0, ggml_nbytes(t));
+    return v;
+}
+
+void write_f32(ggml_tensor * t, const std::vector<float> & v) {
+    ggml_backend_tensor_set(t, v.data(), 0, ggml_nbytes(t));
+}
+
+std::vector<uint8_t> file_bytes(const std::string & path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+// Pairs whose self and other prompts differ in a few tokens (like "I" / "Bob" swaps).
+std::vector<soo_pair> make_pairs(int n_pairs, int n_tokens, int64_t n_vocab, bool misalign_last = false) {
+    std::vector<soo_pair> pairs;
+    for (int p = 0; p < n_pairs; ++p) {
+        soo_pair pair;
+        for (int t = 0; t < n_tokens; ++t) {
+            const int32_t tok = (int32_t) ((7 * t + 13 * p + 3) % n_vocab);
+            pair.self.push_back(tok);
+            pair.other.push_back(t % 4 == 1 ? (int32_t) ((tok + 11) % n_vocab) : tok);
+        }
+        pairs.push_back(pair);
+    }
+    if (misalign_last) pairs.back().other.push_back(1);
+    return pairs;
+}
+
+soo_train_params base_params(const std::string & model, int layer) {
+    soo_train_params p;
+    p.model_path = model;
+    p.layer      = layer;
+    p.rank       = 4;
+    p.alpha      = 8.0f;
+    p.n_threads  = 2;
+    return p;
+}
+
+// Small random B so that dL/dA != 0 (with B = 0, the gradient of A is exactly zero).
+void randomize_b(soo_trainer & tr, uint64_t seed) {
+    train_rng rng(seed);
+    for (const lora_tensor & t : tr.lora->tensors) {
+        std::vector<float> v(ggml_nelements(t.b));
+        for (float & x : v) x = (2.0f * rng.uniform() - 1.0f) * 0.05f;
+        write_f32(t.b, v);
+    }
+}
+
+// Analytic gradients of one pair's loss, one vector per optimizer parameter.
+std::vector<std::vector<float>> analytic_grads(soo_trainer & tr, const soo_pair & pair) {
+    adamw_zero_grads(*tr.optim);
+    soo_trainer_pair_loss(tr, pair, true, false);
+    std::vector<std::vector<float>> g;
+    for (ggml_tensor * acc : tr.optim->grads) g.push_back(read_f32(acc));
+    adamw_zero_grads(*tr.optim);
+    return g;
+}
+
+// --- gradcheck -----------------------------------------------------------------------------------------------
+
+bool gradcheck_case(const std::string & arch, soo_positions positions) {
+    tiny_gguf_params mp;
+    mp.arch = arch; mp.n_layer = 3; mp.n_embd = 32; mp.n_head = 4; mp.n_head_kv = 2; mp.n_ff = 64; mp.n_vocab = 48;
+    const std::string path = model_path("grad-" + arch);
+    tiny_gguf_write(path, mp);
+    soo_train_params p = base_params(path, 2);
+    p.targets   = { "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down" };
+    p.positions = positions;
+    const auto pairs = make_pairs(1, 6, mp.n_vocab);
+    auto tr = soo_trainer_init(p, pairs);
+    randomize_b(*tr, 7);
+
+    printf("gradcheck %s positions=%s: %zu LoRA tensors\n", arch.c_str(), soo_positions_name(positions), tr->optim->params.size());
+    const auto grads = analytic_grads(*tr, pairs[0]);
+    const float h = GRAD_FD_STEP;
+    bool all_ok = true;
+    for (size_t ip = 0; ip < tr->optim->params.size(); ++ip) {
+        ggml_tensor * param = tr->optim->params[ip];
+        std::vector<float> w = read_f32(param);
+        const std::vector<float> & g = grads[ip];
+        // the coordinates with the largest |grad|: the ones that carry the tensor's gradient
+        std::vector<size_t> idx(g.size());
+        for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+        std::partial_sort(idx.begin(), idx.begin() + GRAD_N_COORDS, idx.end(), [&](size_t x, size_t y) { return std::fabs(g[x]) > std::fabs(g[y]); });
+        idx.resize(GRAD_N_COORDS);
+        double se = 0, sn = 0, max_diff = 0, num0 = 0;
+        for (size_t k = 0; k < idx.size(); ++k) {
+            const size_t i = idx[k];
+            const float w0 = w[i];
+            w[i] = w0 + h; write_f32(param, w); const double lp = soo_trainer_pair_loss(*tr, pairs[0], false, false);
+            w[i] = w0 - h; write_f32(param, w); const double lm = soo_trainer_pair_loss(*tr, pairs[0], false, false);
+            w[i] = w0;     write_f32(param, w);
+            const double num = (lp - lm) / (2.0 * h);
+            if (k == 0) num0 = num;
+            se += (num - g[i]) * (num - g[i]);
+            sn += num * num;
+            max_diff = std::max(max_diff, std::fabs(num - g[i]));
+        }
+        const double err = std::sqrt(se / std::max(sn, 1e-300)); // normalized: ||analytic - numeric|| / ||numeric||
+        const bool ok = err <= GRAD_REL_TOL && sn > 0;
+        all_ok &= ok;
+        printf("  %-34s analytic %+.6e numeric %+.6e  max diff %.2e  rel err %.2e  %s\n",
+               param->name, g[idx[0]], num0, max_diff, err, ok ? "OK" : "NOT OK");
+    }
+    if (!all_ok) ++g_failures;
+    return all_ok;
+}
+
+void test_gradcheck() {
+    gradcheck_case("llama", SOO_POSITIONS_FULL);
+    gradcheck_case("qwen2", SOO_POSITIONS_FULL);
+    gradcheck_case("llama", SOO_POSITIONS_LAST);
+    gradcheck_case("llama", SOO_POSITIONS_MEAN);
+}
+
+// --- quantized bases ----------------------------------------------------------------------------------------
+
+void quantized_case(ggml_type type) {
+    tiny_gguf_params mp;
+    mp.arch = "qwen2"; mp.n_layer = 2; mp.n_embd = 256; mp.n_head = 4; mp.n_head_kv = 2; mp.n_ff = 512; mp.n_vocab = 64;
+    mp.type = type;
+    const std::string qpath = model_path(std::string("q-") + ggml_type_name(type));
+    tiny_gguf_write(qpath, mp);
+    mp.type = GGML_TYPE_F32; mp.twin_of = type;
+    const std::string fpath = model_path(std::string("q-") + ggml_type_name(type) + "-twin");
+    tiny_gguf_write(fpath, mp);
+
+    soo_train_params p = base_params(qpath, 1);
+    p.targets = { "attn_q", "attn_v", "attn_output", "ffn_down" };
+    const auto pairs = make_pairs(1, 8, mp.n_vocab);
+    auto tq = soo_trainer_init(p, pairs);
+    p.model_path = fpath;
+    auto tf = soo_trainer_init(p, pairs);
+    randomize_b(*tq, 7);
+    randomize_b(*tf, 7);
+    check(tq->base->layers[0].attn_q->type == type, std::string("weights stay ") + ggml_type_name(type) + " in memory (no dequantized copy)");
+    const auto gq = analytic_grads(*tq, pairs[0]);
+    const auto gf = analytic_grads(*tf, pairs[0]);
+    printf("quantized %s base vs F32 twin\n", ggml_type_name(type));
+    bool all_ok = true;
+    for (size_t i = 0; i < gq.size(); ++i) {
+        double dot = 0, nq = 0, nf = 0;
+        for (size_t j = 0; j < gq[i].size(); ++j) { dot += (double) gq[i][j] * gf[i][j]; nq += (double) gq[i][j] * gq[i][j]; nf += (double) gf[i][j] * gf[i][j]; }
+        const double cos = dot / std::sqrt(nq * nf + 1e-300);
+        const bool ok = cos >= QUANT_COS_TOL;
+        all_ok &= ok;
+        printf("  %-34s cos %.6f  |g_q| %.4e  |g_f32| %.4e  %s\n", tq->optim->params[i]->name, cos, std::sqrt(nq), std::sqrt(nf), ok ? "OK" : "NOT OK");
+    }
+    if (!all_ok) ++g_failures;
+}
+
+void test_quantized() {
+    quantized_case(GGML_TYPE_Q8_0);
+    quantized_case(GGML_TYPE_Q4_K);
+}
+
+// --- training -----------------------------------------------------------------------------------------------
+
+std::string small_model() {
+    tiny_gguf_params mp;
+    mp.n_layer = 3; mp.n_embd = 64; mp.n_head = 4; mp.n_head_kv = 2; mp.n_ff = 128; mp.n_vocab = 64;
+    const std::string path = model_path("small");
+    tiny_gguf_write(path, mp);
+    return path;
+}
+
+double mean_eval_loss(soo_trainer & tr) {
+    double s = 0;
+    for (const soo_pair & p : tr.pairs) s += soo_trainer_pair_loss(tr, p, false, false);
+    return s / (double) tr.pairs.size();
+}
+
+soo_train_params train_params(const std::string & model) {
+    soo_train_params p = base_params(model, 1);
+    p.optimizer.lr = 1e-2f;
+    p.epochs       = 20;
+    p.batch        = 2;
+    p.dropout      = 0.0f;
+    return p;
+}
+
+void test_train() {
+    printf("train: SOO loss before/after\n");
+    soo_train_params p = train_params(small_model());
+    p.batch  = 4;  // one step = all pairs, so step 1's loss is the base model's mean loss
+    p.epochs = 40;
+    auto tr = soo_trainer_init(p, make_pairs(4, 8, 64));
+    const double before = mean_eval_loss(*tr);
+    const auto res = soo_trainer_run(*tr, [](const soo_train_progress & pr) {
+        if (pr.step == 1 || pr.step % 10 == 0) printf("    step %3lld/%lld  loss %.6f  %.1f ms  %.0f tok/s\n", (long long) pr.step, (long long) pr.n_steps, pr.loss, pr.step_ms, pr.tokens_per_s);
+    }, nullptr);
+    const double after = mean_eval_loss(*tr);
+    printf("  loss %.6f -> %.6f in %lld steps (%.1f%% lower)\n", before, after, (long long) res.steps, 100.0 * (1.0 - after / before));
+    check(before > 0 && after <= (1.0 - TRAIN_DROP) * before, "SOO loss falls by >= 90%");
+    check(std::fabs(res.losses.front() - before) <= 1e-5 * before, "step 1 loss equals the base model's loss (B = 0 at init)");
+}
+
+// --- determinism --------------------------------------------------------------------------------------------
+
+std::vector<uint8_t> train_adapter_bytes(const std::string & model, uint64_t seed, const std::string & tag) {
+    soo_train_params p = train_params(model);
+    p.epochs  = 3;
+    p.dropout = 0.1f;
+    p.seed    = seed;
+    auto tr = soo_trainer_init(p, make_pairs(4, 8, 64));
+    soo_trainer_run(*tr, nullptr, nullptr);
+    const std::string out = g_tmp + "/soo-test-adapter-" + tag + ".gguf";
+    soo_trainer_save_adapter(*tr, out);
+    return file_bytes(out);
+}
+
+void test_determinism() {
+    printf("determinism\n");
+    const std::string model = small_model();
+    const auto a = train_adapter_bytes(model, 1234, "a");
+    const auto b = train_adapter_bytes(model, 1234, "b");
+    const auto c = train_adapter_bytes(model, 99, "c");
+    check(!a.empty() && a == b, "same seed -> byte-identical adapter (" + std::to_string(a.size()) + " bytes)");
+    check(a != c, "another seed -> different adapter");
+}
+
+// --- errors -------------------------------------------------------------------------------------------------
+
+void expect_bad_input(const std::string & what, const std::function<void()> & fn, const std::string & needle) {
+    try {
+        fn();
+        check(false, what + ": no error thrown");
+    } catch (const soo_error & e) {
+        printf("    message: %s\n", e.what());
+        check(e.code == SOO_ERROR_BAD_INPUT && std::string(e.what()).find(needle) != std::string::npos, what);
+    }
+}
+
+void test_errors() {
+    printf("errors\n");
+    const std::string model = small_model();
+    expect_bad_input("misaligned pair under full -> bad_input", [&] {
+        soo_trainer_init(train_params(model), make_pairs(3, 8, 64, /*misalign_last*/ true));
+    }, "pair 2");
+    expect_bad_input("layer out of range -> bad_input", [&] {
+        soo_train_params p = train_params(model);
+        p.layer = 3;
+        soo_trainer_init(p, make_pairs(2, 8, 64));
+    }, "out of range");
+    expect_bad_input("token outside the vocabulary -> bad_input", [&] {
+        auto pairs = make_pairs(2, 8, 64);
+        pairs[1].other[3] = 64;
+        soo_trainer_init(train_params(model), pairs);
+    }, "vocabulary");
+    expect_bad_input("unknown target -> bad_input", [&] {
+        soo_train_params p = train_params(model);
+        p.targets = { "attn_qq" };
+        soo_trainer_init(p, make_pairs(2, 8, 64));
+    }, "attn_qq");
+    expect_bad_input("not a GGUF -> bad_input", [&] {
+        soo_train_params p = train_params(g_tmp + "/does-not-exist.gguf");
+        soo_trainer_init(p, make_pairs(2, 8, 64));
+    }, "does-not-exist");
+    // misaligned counts are fine under last / mean
+    soo_train_params p = train_params(model);
+    p.positions = SOO_POSITIONS_MEAN;
+    auto tr = soo_trainer_init(p, make_pairs(2, 8, 64, true));
+    check(std::isfinite(mean_eval_loss(*tr)), "misaligned pair is accepted under positions mean");
+}
+
+// --- cancel and resume --------------------------------------------------------------------------------------
+
+void test_resume() {
+    printf("cancel + resume\n");
+    const std::string model = small_model();
+    const auto pairs = make_pairs(4, 8, 64);
+    soo_train_params p = train_params(model);
+    p.epochs  = 4; // 8 steps
+    p.dropout = 0.1f;
+
+    auto full = soo_trainer_init(p, pairs);
+    const auto res_full = soo_trainer_run(*full, nullptr, nullptr);
+    const std::string out_full = g_tmp + "/soo-test-resume-full.gguf";
+    soo_trainer_save_adapter(*full, out_full);
+
+    const std::string ckpt = g_tmp + "/soo-test-ckpt.gguf";
+    std::remove(ckpt.c_str());
+    soo_train_params p1 = p;
+    p1.checkpoint_path  = ckpt;
+    p1.checkpoint_every = 2;
+    std::atomic<bool> cancel { false };
+    auto first = soo_trainer_init(p1, pairs);
+    const auto res1 = soo_trainer_run(*first, [&](const soo_train_progress & pr) { if (pr.step == 4) cancel = true; }, &cancel);
+    check(res1.cancelled && res1.steps == 4, "cancel set during step 4 stops after step 4 (steps=" + std::to_string(res1.steps) + ")");
+
+    soo_train_params p2 = p;
+    p2.resume_from = ckpt;
+    auto second = soo_trainer_init(p2, pairs);
+    const auto res2 = soo_trainer_run(*second, nullptr, nullptr);
+    const std::string out_resumed = g_tmp + "/soo-test-resume-resumed.gguf";
+    soo_trainer_save_adapter(*second, out_resumed);
+
+    std::vector<float> curve = res1.losses;
+    curve.insert(curve.end(), res2.losses.begin(), res2.losses.end());
+    bool same = curve.size() == res_full.losses.size();
+    for (size_t i = 0; same && i < curve.size(); ++i) {
+        printf("    step %zu  uninterrupted %.8f  cancel+resume %.8f\n", i + 1, res_full.losses[i], curve[i]);
+        same &= std::fabs(curve[i] - res_full.losses[i]) <= RESUME_REL_TOL * std::fabs(res_full.losses[i]);
+    }
+    check(same, "resumed loss curve equals the uninterrupted one");
+    check(file_bytes(out_full) == file_bytes(out_resumed), "resumed final adapter is byte-identical to the uninterrupted one");
+
+    expect_bad_input("resume with other settings -> bad_input", [&] {
+        soo_train_params p3 = p2;
+        p3.rank = 8;
+        soo_trainer_init(p3, pairs);
+    }, "soo_lab.train.rank");
+}
+
+// --- adapter file -------------------------------------------------------------------------------------------
+
+void test_adapter() {
+    printf("adapter file\n");
+    soo_train_params p = train_params(small_model());
+    p.epochs = 1;
+    auto tr = soo_trainer_init(p, make_pairs(2, 8, 64));
+    soo_trainer_run(*tr, nullptr, nullptr);
+    const std::string out = g_tmp + "/soo-test-adapter.gguf";
+    soo_trainer_save_adapter(*tr, out);
+
+    ggml_context * data = nullptr;
+    gguf_init_params ip = { false, &data };
+    gguf_context_ptr g(gguf_init_from_file(out.c_str(), ip));
+    ggml_context_ptr ctx(data);
+    auto str = [&](const char * k) { const int64_t id = gguf_find_key(g.get(), k); return id < 0 ? std::string("<missing>") : std::string(gguf_get_val_str(g.get(), id)); };
+    check(str("general.type") == "adapter" && str("adapter.type") == "lora" && str("general.architecture") == "llama", "llama.cpp adapter keys");
+    const int64_t id_alpha = gguf_find_key(g.get(), "adapter.lora.alpha");
+    check(id_alpha >= 0 && gguf_get_val_f32(g.get(), id_alpha) == p.alpha, "adapter.lora.alpha = alpha");
+    const ggml_tensor * a = ggml_get_tensor(ctx.get(), "blk.1.attn_q.weight.lora_a");
+    const ggml_tensor * b = ggml_get_tensor(ctx.get(), "blk.1.attn_v.weight.lora_b");
+    check(a && a->ne[0] == 64 && a->ne[1] == p.rank && a->type == GGML_TYPE_F32, "lora_a ne = [n_in, r], F32");
+    check(b && b->ne[0] == p.rank && b->ne[1] == 32 && b->type == GGML_TYPE_F32, "lora_b ne = [r, n_out] (n_embd_kv = 32 for attn_v)");
+    check(!ggml_get_tensor(ctx.get(), "blk.2.attn_q.weight.lora_a"), "no tensors above layer L");
+    check(str("soo_lab.train.positions") == "full" && str("soo_lab.train.layer") == "1", "training config recorded (soo_lab.train.*)");
+}
+
+// --- timing -------------------------------------------------------------------------------------------------
+
+double time_ms(const std::function<void()> & fn, int reps) {
+    fn(); // burn-in
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < reps; ++i) fn();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / reps;
+}
+
+void test_timing(bool bench) {
+    tiny_gguf_params mp;
+    mp.arch = "qwen2"; mp.type = GGML_TYPE_Q8_0; mp.n_vocab = 512;
+    mp.n_layer = bench ? 24 : 4; mp.n_embd = bench ? 896 : 256; mp.n_head = bench ? 14 : 4; mp.n_head_kv = 2; mp.n_ff = bench ? 4864 : 768;
+    const int layer = bench ? 12 : 3, n_tokens = 64;
+    const std::string path = model_path(bench ? "bench" : "timing");
+    tiny_gguf_write(path, mp);
+    soo_train_params p = base_params(path, layer);
+    p.rank = 8; p.alpha = 32;
+    const auto pairs = make_pairs(1, n_tokens, mp.n_vocab);
+    auto tr = soo_trainer_init(p, pairs);
+    const int reps = bench ? 3 : 5;
+    const double fwd  = time_ms([&] { soo_trainer_pair_loss(*tr, pairs[0], false, false); }, reps);
+    const double step = time_ms([&] { soo_trainer_pair_loss(*tr, pairs[0], true, true); adamw_step(*tr->optim, p.optimizer, tr->backend.get()); }, reps);
+    printf("timing: qwen2 Q8_0 n_embd=%lld n_ff=%lld layers 0..%d, 2 x %d tokens, %d threads: forward %.1f ms, SOO step %.1f ms, ratio %.2f (target <= 2.5)\n",
+           (long long) mp.n_embd, (long long) mp.n_ff, layer, n_tokens, p.n_threads, fwd, step, step / fwd);
+}
+
+} // namespace
+
+int main(int argc, char ** argv) {
+    std::set<std::string> sections;
+    bool bench = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--bench") bench = true;
+        else if (arg == "--tmp" && i + 1 < argc) g_tmp = argv[++i];
+        else sections.insert(arg);
+    }
+    auto want = [&](const char * s) { return sections.empty() || sections.count(s); };
+    try {
+        if (want("gradcheck"))   test_gradcheck();
+        if (want("quantized"))   test_quantized();
+        if (want("train"))       test_train();
+        if (want("determinism")) test_determinism();
+        if (want("errors"))      test_errors();
+        if (want("resume"))      test_resume();
+        if (want("adapter"))     test_adapter();
+        if (want("timing") || bench) test_timing(bench);
+    } catch (const std::exception & e) {
+        printf("UNEXPECTED EXCEPTION: %s\n", e.what());
+        ++g_failures;
+    }
+    printf("%s (%d failure%s)\n", g_failures ? "FAILED" : "ALL OK", g_failures, g_failures == 1 ? "" : "s");
+    return g_failures ? 1 : 0;
+}
