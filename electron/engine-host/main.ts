@@ -10,7 +10,7 @@
  * most MAX_CACHED_MODELS models.
  */
 import fs from 'node:fs';
-import { toErrorData, badInput } from '../contract/errors.ts';
+import { toErrorData, badInput, type ErrorData } from '../contract/errors.ts';
 import type { NativeModel } from '../../native/index.d.ts';
 import type { EngineInput, EngineMethod, EngineOutput, FromEngine, ToEngine } from '../services/engine/protocol.ts';
 import { addonPath, loadAddon } from './addon.ts';
@@ -122,6 +122,20 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
   },
 };
 
+/**
+ * ErrorData as a PLAIN object: structured clone keeps only name/message/stack of an Error, so the
+ * addon's errors (Error + code + file) and SooErrors are copied field by field.
+ */
+function errorData(error: unknown): ErrorData {
+  const data = toErrorData(error);
+  const plain: ErrorData = { code: data.code, message: data.message };
+  if (data.file !== undefined) plain.file = data.file;
+  if (data.path !== undefined) plain.path = data.path;
+  if (data.hint !== undefined) plain.hint = data.hint;
+  if (data.issues !== undefined) plain.issues = data.issues.map((i) => ({ ...i }));
+  return plain;
+}
+
 function cancelledError() {
   return { code: 'cancelled' as const, message: 'cancelled' };
 }
@@ -135,7 +149,7 @@ async function runJob(job: Job): Promise<void> {
     const output = await handler(job.input as never, job);
     send({ type: 'result', id: job.id, output });
   } catch (error) {
-    send({ type: 'error', id: job.id, error: toErrorData(error) });
+    send({ type: 'error', id: job.id, error: errorData(error) });
   } finally {
     current = undefined;
   }
