@@ -14,7 +14,7 @@ import { identifier, type PairOptions, type ScenarioPack } from '../../contract/
 import { createServices, type Services } from '../../services/index.ts';
 import { RESOURCES_DIR } from '../../services/paths.ts';
 import { DEFAULT_PAIR_COUNT, generatePairs } from '../../services/scenarios/generate.ts';
-import { parseJsonText } from '../../services/scenarios/jsonText.ts';
+import { parseJsonText, withLines } from '../../services/scenarios/jsonText.ts';
 import { DEFAULT_PROMPT_COUNT, renderPrompts } from '../../services/scenarios/render.ts';
 import { loadPackFile, validatePack } from '../../services/scenarios/validate.ts';
 import { MAIN_VARIANT } from '../../services/scenarios/variant.ts';
@@ -148,9 +148,11 @@ interface CheckResult {
 /** `scenario check`: prints a summary (exit 0) or every issue as "FILE: $.path: message" (exit 2). */
 function checkFile(file: string, options: GlobalOptions): CheckResult | undefined {
   let input: unknown;
+  let text = '';
   const result: CheckResult = { ok: false, file, id: null, issues: [] };
   try {
-    input = parseJsonText(file, readText(file));
+    text = readText(file);
+    input = parseJsonText(file, text);
   } catch (error) {
     const data = toErrorData(error);
     result.issues = data.issues ?? [{ path: '$', message: data.message }];
@@ -159,7 +161,7 @@ function checkFile(file: string, options: GlobalOptions): CheckResult | undefine
   const { pack, issues } = validatePack(input);
   const rawId = (input as { id?: unknown } | null)?.id;
   result.id = typeof rawId === 'string' ? rawId : null;
-  result.issues = issues;
+  result.issues = withLines(issues, text);
   if (!pack) return reportCheckFailure(result, options);
   result.ok = true;
   if (options.json) return result;
@@ -169,8 +171,8 @@ function checkFile(file: string, options: GlobalOptions): CheckResult | undefine
 
 function reportCheckFailure(result: CheckResult, options: GlobalOptions): undefined {
   if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-  // JSON syntax issues already say "line L, column C" in their message.
-  const lines = result.issues.map((i) => `${result.file}: ${i.path}: ${i.message}`);
+  // JSON syntax issues say "line L, column C" in their message; others get "(line L)" after the path.
+  const lines = result.issues.map((i) => `${result.file}: ${i.path}${i.line && i.path !== '$' ? ` (line ${i.line})` : ''}: ${i.message}`);
   process.stderr.write(`${lines.join('\n')}\n${result.file}: ${result.issues.length} problem${result.issues.length === 1 ? '' : 's'}\n`);
   process.exitCode = EXIT_BAD_INPUT;
   return undefined;

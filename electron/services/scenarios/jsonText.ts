@@ -6,6 +6,7 @@
  * the JSON grammar (RFC 8259) finds the offset of the first error, turned into a 1-based line and column.
  */
 import { badInput } from '../../contract/errors.ts';
+import { jsonPath } from '../api/dispatch.ts';
 
 /** 1-based line and column of a 0-based character offset. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
@@ -126,4 +127,75 @@ export function findJsonError(text: string): { offset: number; message: string }
     if (stop instanceof Stop) return { offset: stop.offset, message: stop.message };
     throw stop;
   }
+}
+
+/**
+ * The offset where each value of a valid JSON text starts, by JSON path ("$.lists.rooms.test[3]",
+ * formatted as `jsonPath` does). Used to give validation issues a line number.
+ */
+export function jsonPathOffsets(text: string): Map<string, number> {
+  const offsets = new Map<string, number>();
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const string = (): string => {
+    const start = i;
+    i++;
+    while (text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (segments: PropertyKey[]): void => {
+    ws();
+    offsets.set(jsonPath(segments), i);
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      let index = 0;
+      while (text[i] !== close) {
+        let key: PropertyKey = index++;
+        if (c === '{') {
+          key = string();
+          ws();
+          i++; // ':'
+        }
+        value([...segments, key]);
+        ws();
+        if (text[i] === ',') i++;
+        ws();
+      }
+      i++;
+    } else if (c === '"') string();
+    else while (i < text.length && !',]} \t\n\r'.includes(text[i]!)) i++;
+  };
+  value([]);
+  return offsets;
+}
+
+/** Adds `line` to issues whose path (or nearest existing ancestor) is found in the JSON text. */
+export function withLines<T extends { path: string; line?: number }>(issues: T[], text: string): T[] {
+  let offsets: Map<string, number>;
+  try {
+    offsets = jsonPathOffsets(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch {
+    return issues;
+  }
+  return issues.map((issue) => {
+    if (issue.line !== undefined) return issue;
+    for (let path = issue.path; path.length > 0; path = parentPath(path)) {
+      const offset = offsets.get(path);
+      if (offset !== undefined) return { ...issue, line: lineColumn(text, offset).line };
+    }
+    return issue;
+  });
+}
+
+/** "$.a.b[3]" -> "$.a.b" -> "$.a" -> "$" -> "". */
+function parentPath(path: string): string {
+  if (path === '$') return '';
+  const match = /(\.[^.[\]]+|\[[^\]]*\])$/.exec(path);
+  return match ? path.slice(0, -match[0].length) : '';
 }

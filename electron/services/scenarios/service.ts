@@ -114,7 +114,7 @@ export class ScenarioService {
 
   /** Imports a pack from a JSON file's text: parse (errors name the file and line), validate, save. */
   importText(fileName: string, text: string): { id: string; name: string } {
-    const pack = requireValid(parseJsonText(fileName, text), fileName);
+    const pack = requireValid(parseJsonText(fileName, text), fileName, text);
     try {
       this.#store(pack, text);
     } catch (error) {

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { badInput, type ErrorIssue } from '../../contract/errors.ts';
 import { scenarioPackSchema, type ScenarioPack } from '../../contract/scenario-pack.ts';
 import { jsonPath } from '../api/dispatch.ts';
-import { parseJsonText } from './jsonText.ts';
+import { parseJsonText, withLines } from './jsonText.ts';
 import { packRuleIssues } from './packRules.ts';
 import { unknownFieldIssues } from './unknownFields.ts';
 
@@ -41,13 +41,17 @@ export function loadPackFile(file: string): ScenarioPack {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw badInput(`cannot read scenario pack ${file}: ${reason}`, { file });
   }
-  return requireValid(parseJsonText(file, text), file);
+  return requireValid(parseJsonText(file, text), file, text);
 }
 
-/** Returns the validated pack or throws bad_input listing every issue. */
-export function requireValid(input: unknown, file?: string): ScenarioPack {
-  const { pack, issues } = validatePack(input);
+/**
+ * Returns the validated pack or throws bad_input listing every issue. With the JSON `text` the input
+ * was parsed from, each issue also carries its line.
+ */
+export function requireValid(input: unknown, file?: string, text?: string): ScenarioPack {
+  const { pack, issues: found } = validatePack(input);
   if (pack) return pack;
+  const issues = text === undefined ? found : withLines(found, text);
   const first = issues[0]!;
   const where = file ? `${file}: ` : '';
   return failWith(`${where}invalid scenario pack (${issues.length} problem${issues.length === 1 ? '' : 's'}); first: ${first.path}: ${first.message}`, {

@@ -270,10 +270,17 @@ describe('loadPackFile', () => {
     const p = rawPack();
     p.lists.rooms.test.push('attic');
     p.placeholders.spare = { list: 'rooms' };
-    writeFileSync(file, JSON.stringify(p));
+    const text = JSON.stringify(p, null, 2);
+    writeFileSync(file, text);
     const error = catchError(() => loadPackFile(file));
     expect(error.data).toMatchObject({ code: 'bad_input', file, path: '$.lists.rooms.test[12]' });
     expect(paths(error.data.issues ?? [])).toEqual(expect.arrayContaining(['$.lists.rooms.test[12]', '$.placeholders.spare']));
+    // Each issue carries the line of its value; found here by searching the text itself.
+    const lines = text.split('\n');
+    const lineOf = (predicate: (line: string) => boolean) => lines.findIndex(predicate) + 1;
+    const issue = (path: string) => error.data.issues?.find((i) => i.path === path);
+    expect(issue('$.lists.rooms.test[12]')?.line).toBe(lineOf((l) => l.trim() === '"attic"'));
+    expect(issue('$.placeholders.spare')?.line).toBe(lineOf((l) => l.includes('"spare"')));
   });
 
   it('a missing file is bad input naming the file', () => {
