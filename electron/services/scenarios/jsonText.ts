@@ -176,7 +176,7 @@ export function jsonPathOffsets(text: string): Map<string, number> {
 }
 
 /** Adds `line` to issues whose path (or nearest existing ancestor) is found in the JSON text. */
-export function withLines<T extends { path: string; line?: number }>(issues: T[], text: string): T[] {
+export function withLines<T extends { path: string; line?: number }>(issues: T[], text: string): (T & { line?: number })[] {
   let offsets: Map<string, number>;
   try {
     offsets = jsonPathOffsets(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
