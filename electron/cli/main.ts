@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SooError } from '../contract/errors.ts';
 import { EXIT_BAD_INPUT, parsePositiveInt } from './command-kit.ts';
+import { registerMakeModelCommand } from './commands/make-model.ts';
 import { registerScenarioCommands } from './commands/scenario.ts';
 
 const program = new Command('soo-lab')
@@ -16,6 +17,7 @@ const program = new Command('soo-lab')
   .exitOverride();
 
 registerScenarioCommands(program);
+registerMakeModelCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { ErrorData, ErrorIssue } from './errors.ts';
+import type { ApiEventName, ApiEvents, JobSummary } from './events.ts';
 import type { RenderedPair, RenderedPrompt, ScenarioPackInput } from './scenario-pack.ts';
 
 /** Declares an entry: `entry<Output>()(inputSchema)`; the output type is carried as a phantom. */
@@ -89,6 +90,10 @@ export const api = {
   ),
   /** Returns the pack as pretty JSON text and a suggested file name. */
   'scenarios.export': entry<{ fileName: string; text: string }>()(z.object({ id })),
+
+  /** Jobs: long work started by other entries reports through `onJobProgress` / `onJobDone` events. */
+  'jobs.list': entry<JobSummary[]>()(none),
+  'jobs.cancel': entry<{ cancelled: boolean }>()(z.object({ jobId: id })),
 } as const;
 
 export type Api = typeof api;
@@ -114,7 +119,10 @@ export type ApiClient = { [N in ApiName]: (input: ApiInput<N>) => Promise<ApiOut
  * `ApiResult` (errors as data, since invoke() would drop everything but an error's message).
  * renderer/lib/api.ts unwraps it into an `ApiClient`, exactly as it does for the HTTP harness.
  */
-export type SooBridge = { [N in ApiName]: (input: ApiInput<N>) => Promise<ApiResult<ApiOutput<N>>> };
+export type SooBridge = { [N in ApiName]: (input: ApiInput<N>) => Promise<ApiResult<ApiOutput<N>>> } & {
+  /** Subscribes to a pushed event (events.ts); returns the unsubscribe function. */
+  onEvent<E extends ApiEventName>(name: E, handler: (data: ApiEvents[E]) => void): () => void;
+};
 
 /** The IPC channel for an entry; one channel per name keeps preload checks trivial. */
 export function channelOf(name: ApiName): string {

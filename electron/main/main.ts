@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow } from 'electron';
 import { createServices, type Services } from '../services/index.ts';
 import { createApiHandlers } from '../services/api/handlers.ts';
-import { registerIpcHandlers } from './ipc.ts';
+import { forwardEvents, registerIpcHandlers } from './ipc.ts';
 import { hardenSession, lockNavigation } from './security.ts';
 
 // Injected by the Electron Forge Vite plugin: the dev server URL in `npm start`, undefined when packaged.
@@ -61,6 +61,7 @@ app.whenReady().then(() => {
   });
   const trusted = (frameUrl: string) => frameUrl.startsWith(rendererUrl().replace(/index\.html$/, ''));
   registerIpcHandlers(createApiHandlers(services), trusted);
+  forwardEvents(services.jobs, () => BrowserWindow.getAllWindows());
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

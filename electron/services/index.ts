@@ -8,6 +8,7 @@ import type { AppInfo } from '../contract/api.ts';
 import { APP_ROOT, MIGRATIONS_DIR, RESOURCES_DIR, defaultDbPath } from './paths.ts';
 import { openDatabase, PackRepository, type Store } from './store/index.ts';
 import { ScenarioService } from './scenarios/service.ts';
+import { JobRunner } from './jobs/jobs.ts';
 
 export interface ServicesConfig {
   /** SQLite file. Defaults to the app data folder's soo-lab.db (or SOO_LAB_DB). */
@@ -23,6 +24,7 @@ export interface ServicesConfig {
 export interface Services extends Disposable {
   readonly store: Store;
   readonly scenarios: ScenarioService;
+  readonly jobs: JobRunner;
   info(): AppInfo;
   dispose(): void;
 }
@@ -40,15 +42,18 @@ export function createServices(config: ServicesConfig = {}): Services {
     packs: new PackRepository(store.db),
     builtinDir: path.join(resourcesDir, 'scenarios'),
   });
+  const jobs = new JobRunner();
   let disposed = false;
   const dispose = () => {
     if (disposed) return;
     disposed = true;
+    jobs.cancelAll();
     store.dispose();
   };
   return {
     store,
     scenarios,
+    jobs,
     info: () => ({
       version: config.version ?? appVersion(),
       dbPath,

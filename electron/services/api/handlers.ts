@@ -16,5 +16,7 @@ export function createApiHandlers(services: Services): ApiHandlers {
     'scenarios.delete': ({ id }) => scenarios.delete(id),
     'scenarios.import': ({ fileName, text }) => scenarios.importText(fileName, text),
     'scenarios.export': ({ id }) => scenarios.exportText(id),
+    'jobs.list': () => services.jobs.list(),
+    'jobs.cancel': ({ jobId }) => ({ cancelled: services.jobs.cancel(jobId) }),
   };
 }
