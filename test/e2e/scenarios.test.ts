@@ -160,7 +160,7 @@ describe('Scenarios page (browser harness)', () => {
     await expectText(issueAt(`$.lists.rooms.test[${testRooms - 1}]`), /also in train/);
 
     await mkdir(path.dirname(SCREENSHOT), { recursive: true });
-    await byTestId('section-train-pairs').scrollIntoViewIfNeeded();
+    await byTestId('section-train-pairs').evaluate((el: { scrollIntoView(o: object): void }) => el.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: SCREENSHOT });
 
     await self.fill(original);
