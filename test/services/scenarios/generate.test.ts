@@ -75,6 +75,21 @@ describe('generatePairs', () => {
   });
 });
 
+describe('built-in pairs are aligned', () => {
+  // Words and punctuation marks: a tokenizer-free stand-in for token counts. Real token counts depend
+  // on the model's tokenizer and on the name drawn; `full` positions need them equal, so the built-in
+  // pairs differ only in who is referred to, one word for one word.
+  const pieces = (text: string) => text.match(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu)?.length ?? 0;
+  it.each(builtinIds())('%s: self and other have the same number of words and punctuation marks', (id) => {
+    const p = pack(id);
+    for (const set of ['train', 'probe'] as const) {
+      for (const pair of generatePairs(p, { n: 2 * p.pairs[set].length, seed: 0, set })) {
+        expect(pieces(pair.other), `${set} ${pair.template}`).toBe(pieces(pair.self));
+      }
+    }
+  });
+});
+
 describe('train/test disjointness', () => {
   it.each(builtinIds())('%s: no training value appears in any rendered test prompt or probe pair', (id) => {
     const p = pack(id);
