@@ -12,9 +12,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startHarness, type Harness } from '../harness/server.ts';
+import { apiNames } from '../../electron/contract/api.ts';
 
 /** Browser globals used inside page.evaluate / addInitScript callbacks (this file is type-checked without DOM). */
 declare const window: { __csp: string[] };
+declare function fetch(url: string, init: { method: string; body: string }): Promise<{ json(): Promise<unknown> }>;
 declare const document: { addEventListener(type: string, listener: (e: { violatedDirective: string; blockedURI: string }) => void): void };
 
 const SCREENSHOT = path.resolve('test-output/screenshots/scenario-designer.png');
@@ -224,6 +226,33 @@ describe('Scenarios page (browser harness)', () => {
     await byTestId('delete-pack').click();
     await expectCount(page.locator('[data-pack-id="imported-pack"]'), 0);
     expect(harness.services.scenarios.list().map((p) => p.id)).toContain('e2e-burglar');
+  });
+
+  it('talks through window.soo when a preload provides it', async () => {
+    // A stand-in for the Electron preload: one function per contract name returning an ApiResult.
+    const bridgePage = await context.newPage();
+    bridgePage.on('pageerror', (e) => consoleErrors.push(`pageerror (bridge page): ${e.message}`));
+    await bridgePage.addInitScript((names: string[]) => {
+      const calls: string[] = [];
+      const w = window as unknown as { soo: Record<string, (input: unknown) => Promise<unknown>>; __bridgeCalls: string[] };
+      w.__bridgeCalls = calls;
+      w.soo = Object.fromEntries(
+        names.map((name) => [
+          name,
+          async (input: unknown) => {
+            calls.push(name);
+            const r = await fetch(`/api/${name}`, { method: 'POST', body: JSON.stringify(input) });
+            return r.json();
+          },
+        ]),
+      );
+    }, apiNames as string[]);
+    await bridgePage.goto(harness.url);
+    await bridgePage.locator('[data-testid="user-packs"] [data-pack-id="e2e-burglar"]').waitFor({ timeout: STEP_MS });
+    const calls = await bridgePage.evaluate(() => (window as unknown as { __bridgeCalls: string[] }).__bridgeCalls);
+    expect(calls).toContain('app.info');
+    expect(calls).toContain('scenarios.list');
+    await bridgePage.close();
   });
 
   it('logged no console errors and no CSP violations', async () => {

@@ -8,7 +8,7 @@
 import type { PackDocument } from '../../../electron/contract/api.ts';
 import type { ErrorIssue } from '../../../electron/contract/errors.ts';
 import type { PairTemplate, ScenarioPackInput, ValueList } from '../../../electron/contract/scenario-pack.ts';
-import { api } from '../api.ts';
+import { api, errorDataOf } from '../api.ts';
 import { blankPack, renameKey, renameRefEverywhere, uniqueName, withoutKey } from '../pack/drafts.ts';
 import { isWithin } from '../pack/paths.ts';
 import type { KnownNames } from '../pack/template.ts';
@@ -37,6 +37,8 @@ export class PackDraft {
   storedId = $state<string | null>(null);
   updatedAt = $state<string | null>(null);
   issues = $state.raw<ErrorIssue[]>([]);
+  /** Set when `scenarios.validate` itself failed (not when the pack has issues). */
+  checkError = $state.raw<string | null>(null);
 
   #baseline = $state('');
   #validatedJson = $state<string | null>(null);
@@ -53,6 +55,7 @@ export class PackDraft {
   /** Why Save is disabled, or null when it is enabled. */
   readonly saveBlocker = $derived.by((): string | null => {
     if (this.readOnly) return 'Built-in packs are read-only: duplicate it to edit.';
+    if (this.checkError) return `Cannot check the pack: ${this.checkError}`;
     if (!this.validated) return 'Checking the pack…';
     const n = this.issues.length;
     if (n) return `Fix ${n} problem${n === 1 ? '' : 's'} before saving.`;
@@ -89,6 +92,7 @@ export class PackDraft {
     this.storedId = storedId;
     this.updatedAt = updatedAt;
     this.issues = [];
+    this.checkError = null;
     this.#validatedJson = null;
     this.#baseline = JSON.stringify(this.pack);
   }
@@ -112,10 +116,15 @@ export class PackDraft {
 
   async validateNow(): Promise<void> {
     const json = this.json;
-    const result = await api['scenarios.validate']({ pack: JSON.parse(json) });
-    if (json !== this.json) return; // the draft moved on; a newer validation is scheduled
-    this.issues = result.issues;
-    this.#validatedJson = json;
+    try {
+      const result = await api['scenarios.validate']({ pack: JSON.parse(json) });
+      if (json !== this.json) return; // the draft moved on; a newer validation is scheduled
+      this.issues = result.issues;
+      this.#validatedJson = json;
+      this.checkError = null;
+    } catch (error) {
+      if (json === this.json) this.checkError = errorDataOf(error).message;
+    }
   }
 
   dispose(): void {
