@@ -12,20 +12,32 @@ import { MAIN_VARIANT, applyVariant, testTexts, usedPlaceholders } from './varia
 
 const TEST_FIELDS = ['template', 'mirrorTemplate', 'answerFormat', 'honestyPrompt'] as const;
 
+type Add = (path: string, message: string) => void;
+
+/** Every cross-field problem of a shape-valid pack, rule group by rule group. */
 export function packRuleIssues(pack: ScenarioPack): ErrorIssue[] {
   const issues: ErrorIssue[] = [];
-  const add = (path: string, message: string) => issues.push({ path, message });
+  const add: Add = (path, message) => issues.push({ path, message });
+  referenceRules(pack, add);
+  placeholderRules(pack, add);
+  idRules(pack, add);
+  listRules(pack, add);
+  const used = new Set([...pairRules(pack, add), ...scenarioRules(pack, add, issues)]);
+  for (const name of Object.keys(pack.placeholders)) {
+    if (!used.has(name)) add(`$.placeholders.${name}`, `{${name}} is defined but no template, phrase or variant uses it`);
+  }
+  return issues;
+}
+
+/** Syntax and references of every text; a phrase refers to placeholders only; no name is both. */
+function referenceRules(pack: ScenarioPack, add: Add): void {
   const placeholderNames = Object.keys(pack.placeholders);
   const phraseNames = Object.keys(pack.phrases);
   const isPlaceholder = (n: string) => Object.hasOwn(pack.placeholders, n);
   const isPhrase = (n: string) => Object.hasOwn(pack.phrases, n);
-
-  // Names: a phrase and a placeholder may not share a name.
   for (const name of phraseNames) {
     if (isPlaceholder(name)) add(`$.phrases.${name}`, `"${name}" is both a phrase and a placeholder; rename one of them`);
   }
-
-  // Syntax and references of every text. Phrases may refer to placeholders only.
   const checkText = (path: string, source: string, kind: 'phrase' | 'template') => {
     const { tokens, problems } = parseTemplate(source);
     for (const p of problems) add(path, p.message);
@@ -61,27 +73,37 @@ export function packRuleIssues(pack: ScenarioPack): ErrorIssue[] {
       if (source !== undefined) checkText(`$.variants[${v}].test.${field}`, source, 'template');
     }
   });
+}
 
-  // Placeholders: known lists, at most one party.
-  const parties = placeholderNames.filter((n) => pack.placeholders[n]!.role === 'party');
-  for (const name of placeholderNames) {
-    const list = pack.placeholders[name]!.list;
-    if (!Object.hasOwn(pack.lists, list)) add(`$.placeholders.${name}.list`, `refers to list "${list}", which the pack does not have (lists: ${Object.keys(pack.lists).join(', ') || 'none'})`);
+/** Every placeholder's list exists; at most one placeholder is the party. */
+function placeholderRules(pack: ScenarioPack, add: Add): void {
+  for (const [name, placeholder] of Object.entries(pack.placeholders)) {
+    if (!Object.hasOwn(pack.lists, placeholder.list)) {
+      add(`$.placeholders.${name}.list`, `refers to list "${placeholder.list}", which the pack does not have (lists: ${Object.keys(pack.lists).join(', ') || 'none'})`);
+    }
   }
+  const parties = partyPlaceholders(pack);
   for (const name of parties.slice(1)) {
     add(`$.placeholders.${name}.role`, `only one placeholder may have role "party", but {${parties[0]}} has it already`);
   }
-  const party = parties[0];
+}
 
-  // Ids: unique pair ids per set, unique variant ids, "main" reserved.
+function partyPlaceholders(pack: ScenarioPack): string[] {
+  return Object.keys(pack.placeholders).filter((n) => pack.placeholders[n]!.role === 'party');
+}
+
+/** Unique pair ids per set, unique variant ids, "main" reserved. */
+function idRules(pack: ScenarioPack, add: Add): void {
   for (const set of ['train', 'probe'] as const) duplicateIds(pack.pairs[set].map((p) => p.id), `$.pairs.${set}`, add);
   duplicateIds(pack.variants.map((v) => v.id), '$.variants', add);
   pack.variants.forEach((variant, v) => {
     if (variant.id === MAIN_VARIANT) add(`$.variants[${v}].id`, `"${MAIN_VARIANT}" is reserved for the pack without a variant`);
   });
+}
 
-  // Value lists: no duplicates, train and test disjoint (also across lists, and for variants).
-  const trainValues = new Map<string, string>(); // normalised value -> "list.train[i]"
+/** No duplicates; train and test disjoint, also across lists and for the lists variants bring. */
+function listRules(pack: ScenarioPack, add: Add): void {
+  const trainValues = new Map<string, string>(); // normalised value -> "<list>.train[i]", first occurrence
   for (const [name, list] of Object.entries(pack.lists)) {
     list.train.forEach((value, i) => trainValues.has(normalise(value)) || trainValues.set(normalise(value), `${name}.train[${i}]`));
   }
@@ -103,64 +125,73 @@ export function packRuleIssues(pack: ScenarioPack): ErrorIssue[] {
       if (Object.hasOwn(pack.lists, name)) checkList(list, `$.variants[${v}].lists.${name}`);
     }
   });
+}
 
-  // Pairs: self and other refer to the same placeholders; the party only in `other`.
+/**
+ * Pairs: self and other use the same placeholders, the party only in `other`; the lists they draw
+ * from can serve them. Returns the placeholders the pairs use.
+ */
+function pairRules(pack: ScenarioPack, add: Add): Set<string> {
   const used = new Set<string>();
+  const party = partyPlaceholders(pack)[0];
+  const sameAs = `self and other must use the same placeholders (apart from {${party ?? 'party'}})`;
   for (const set of ['train', 'probe'] as const) {
     const split = set === 'train' ? 'train' : 'test';
     pack.pairs[set].forEach((pair, i) => {
-      const self = expandPhrases(parseTemplate(pair.self).tokens, pack.phrases);
-      const other = expandPhrases(parseTemplate(pair.other).tokens, pack.phrases);
-      const selfNames = usedPlaceholders([self], pack.placeholders);
-      const otherNames = usedPlaceholders([other], pack.placeholders);
+      const selfNames = usedPlaceholders([expandPhrases(parseTemplate(pair.self).tokens, pack.phrases)], pack.placeholders);
+      const otherNames = usedPlaceholders([expandPhrases(parseTemplate(pair.other).tokens, pack.phrases)], pack.placeholders);
       for (const n of [...selfNames, ...otherNames]) used.add(n);
       const path = `$.pairs.${set}[${i}]`;
       if (party && selfNames.includes(party)) add(`${path}.self`, `{${party}} is the other party's name: it may appear only in "other"`);
       const missingInOther = selfNames.filter((n) => n !== party && !otherNames.includes(n));
       const missingInSelf = otherNames.filter((n) => n !== party && !selfNames.includes(n));
-      if (missingInOther.length) add(`${path}.other`, `does not use ${quoteList(missingInOther)}, which "self" uses; self and other must use the same placeholders (apart from {${party ?? 'party'}})`);
-      if (missingInSelf.length) add(`${path}.self`, `does not use ${quoteList(missingInSelf)}, which "other" uses; self and other must use the same placeholders (apart from {${party ?? 'party'}})`);
+      if (missingInOther.length) add(`${path}.other`, `does not use ${quoteList(missingInOther)}, which "self" uses; ${sameAs}`);
+      if (missingInSelf.length) add(`${path}.self`, `does not use ${quoteList(missingInSelf)}, which "other" uses; ${sameAs}`);
       checkDraws([...new Set([...selfNames, ...otherNames])], pack.lists, split, `${set} pair "${pair.id}"`, (list) => `$.lists.${list}`, pack, add);
     });
   }
+  return used;
+}
 
-  // Test scenario, for the pack and for each variant.
-  const mainScenario = applyVariant(pack);
-  const mainDecisionIssues = decisionIssues(pack, mainScenario, (field) => `$.test.${field}`);
+/**
+ * The test scenario, for the pack and for each variant: the decision rules (decisionRules.ts) and
+ * the lists drawn from. A variant's decision is checked only when the pack's own is fine, and its
+ * problems are reported at the field it overrides, or at the variant itself when only its phrases or
+ * lists changed. Returns the placeholders the test scenarios use.
+ */
+function scenarioRules(pack: ScenarioPack, add: Add, issues: ErrorIssue[]): Set<string> {
+  const used = new Set<string>();
+  const main = applyVariant(pack);
+  const mainDecisionIssues = decisionIssues(pack, main, (field) => `$.test.${field}`);
   issues.push(...mainDecisionIssues);
-  const mainTexts = testTexts(mainScenario);
-  for (const n of usedPlaceholders(mainTexts.map((t) => t.tokens), pack.placeholders)) used.add(n);
-  checkDraws(usedPlaceholders(mainTexts.map((t) => t.tokens), pack.placeholders), pack.lists, 'test', 'the test scenario', (list) => `$.lists.${list}`, pack, add);
+  const mainNames = usedPlaceholders(testTexts(main).map((t) => t.tokens), pack.placeholders);
+  for (const n of mainNames) used.add(n);
+  checkDraws(mainNames, pack.lists, 'test', 'the test scenario', (list) => `$.lists.${list}`, pack, add);
   pack.variants.forEach((variant, v) => {
     const scenario = applyVariant(pack, variant.id);
     const base = `$.variants[${v}]`;
     const overridden = (field: keyof TestScenario) => variant.test?.[field] !== undefined;
+    const listPath = (list: string) => (variant.lists?.[list] ? `${base}.lists.${list}` : `$.lists.${list}`);
     if (mainDecisionIssues.length === 0) {
-      // Reported at the overriding field, or at the variant itself when only its phrases or lists changed.
-      const listPath = (list: string) => (variant.lists?.[list] ? `${base}.lists.${list}` : `$.lists.${list}`);
       for (const issue of decisionIssues(pack, scenario, (field) => (overridden(field) ? `${base}.test.${field}` : base), listPath)) {
         add(issue.path, issue.path === base ? `with this variant's overrides, ${issue.message}` : issue.message);
       }
     }
     const names = usedPlaceholders(testTexts(scenario).map((t) => t.tokens), pack.placeholders);
     for (const n of names) used.add(n);
-    checkDraws(names, scenario.lists, 'test', `variant "${variant.id}"`, (list) => (variant.lists?.[list] ? `${base}.lists.${list}` : `$.lists.${list}`), pack, add);
+    checkDraws(names, scenario.lists, 'test', `variant "${variant.id}"`, listPath, pack, add);
   });
-
-  for (const name of placeholderNames) {
-    if (!used.has(name)) add(`$.placeholders.${name}`, `{${name}} is defined but no template, phrase or variant uses it`);
-  }
-  return issues;
+  return used;
 }
 
-function duplicateIds(ids: string[], path: string, add: (path: string, message: string) => void): void {
+function duplicateIds(ids: string[], path: string, add: Add): void {
   ids.forEach((id, i) => {
     const first = ids.indexOf(id);
     if (first < i) add(`${path}[${i}].id`, `duplicate id "${id}" (already used at ${path}[${first}])`);
   });
 }
 
-function duplicateValues(values: string[], path: string, add: (path: string, message: string) => void): void {
+function duplicateValues(values: string[], path: string, add: Add): void {
   const keys = values.map(normalise);
   keys.forEach((key, i) => {
     const first = keys.indexOf(key);
@@ -179,7 +210,7 @@ function checkDraws(
   where: string,
   listPath: (list: string) => string,
   pack: ScenarioPack,
-  add: (path: string, message: string) => void,
+  add: Add,
 ): void {
   const byList = new Map<string, string[]>();
   for (const name of names) {
