@@ -8,3 +8,5 @@ export { loadMigrations } from './migrationFiles.ts';
 export type { MigrationFile } from './migrationFiles.ts';
 export { PackRepository } from './packs.ts';
 export type { PackRepositoryOptions, PackSummary, SavePackInput, StoredPack } from './packs.ts';
+export { RunRepository, RUN_KINDS, RUN_STATUSES, RESPONSE_BUCKETS } from './runs.ts';
+export type { CreateRunInput, ListRunsFilter, ResponseBucket, RunArtifact, RunKind, RunMetric, RunRecord, RunRepositoryOptions, RunResponse, RunStatus, RunStep } from './runs.ts';

@@ -1,3 +1,0 @@
-import { describeLoadChecks } from './load-check.ts';
-
-describeLoadChecks('qwen2');
