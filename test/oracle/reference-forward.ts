@@ -3,7 +3,8 @@
  * from llama.cpp's math (src/models/llama.cpp, src/models/qwen2.cpp, ggml's rms_norm, rope_ext,
  * soft_max_ext), with no ggml code involved. Reads the file itself: metadata and tensor offsets through
  * node-llama-cpp's GGUF parser (`readGgufFileInfo`), values through our dequantizers (which are
- * checked byte for byte against ggml's in test/services/gguf/quantize.test.ts).
+ * checked byte for byte against ggml's in test/services/gguf/quantize.test.ts). Weights are kept as
+ * float32 (exact), all arithmetic and activations are float64.
  *
  * Per layer L, for the token rows t = 0..n_tokens-1 (all arrays row-major [n_tokens, n_embd]):
  *   h        = rms_norm(x) * attn_norm                      rms_norm(v) = v / sqrt(mean(v^2) + eps)
@@ -42,7 +43,7 @@ export interface ReferenceOutput {
 }
 
 interface Weights {
-  get(name: string): Float64Array;
+  get(name: string): Float32Array;
   has(name: string): boolean;
 }
 
@@ -50,7 +51,7 @@ async function loadWeights(modelPath: string) {
   const info = await readGgufFileInfo(modelPath, { logWarnings: false });
   const tensors = new Map(info.tensorInfo!.map((t) => [t.name, t]));
   const fd = fs.openSync(modelPath, 'r');
-  const cache = new Map<string, Float64Array>();
+  const cache = new Map<string, Float32Array>();
   const weights: Weights = {
     has: (name) => tensors.has(name),
     get(name) {
@@ -63,7 +64,8 @@ async function loadWeights(modelPath: string) {
       const ne = t.dimensions.map(Number);
       const bytes = new Uint8Array(tensorByteSize(type.name, ne));
       fs.readSync(fd, bytes, 0, bytes.length, Number(t.fileOffset));
-      const values = Float64Array.from(dequantize(type.name, bytes));
+      // float32 storage is exact (every dequantized value is a float32); the arithmetic below is float64
+      const values = dequantize(type.name, bytes);
       cache.set(name, values);
       return values;
     },
@@ -72,7 +74,7 @@ async function loadWeights(modelPath: string) {
 }
 
 /** y[t, j] = sum_i W[j, i] x[t, i] (+ b[j]); x is [nTok, nIn], W is [nOut, nIn] row-major. */
-function matmul(x: Float64Array, nTok: number, nIn: number, w: Float64Array, nOut: number, bias?: Float64Array): Float64Array {
+function matmul(x: Float64Array, nTok: number, nIn: number, w: Float32Array, nOut: number, bias?: Float32Array): Float64Array {
   if (w.length !== nIn * nOut) throw new Error(`weight has ${w.length} values, expected ${nIn} x ${nOut}`);
   const y = new Float64Array(nTok * nOut);
   for (let t = 0; t < nTok; t++) {
@@ -85,7 +87,7 @@ function matmul(x: Float64Array, nTok: number, nIn: number, w: Float64Array, nOu
   return y;
 }
 
-function rmsNorm(x: Float64Array, nTok: number, n: number, weight: Float64Array, eps: number): Float64Array {
+function rmsNorm(x: Float64Array, nTok: number, n: number, weight: Float32Array, eps: number): Float64Array {
   const y = new Float64Array(x.length);
   for (let t = 0; t < nTok; t++) {
     let ss = 0;

@@ -43,7 +43,7 @@ export async function ensureLlamaSource(options: LlamaSourceOptions = {}): Promi
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   try {
-    await execFileAsync('git', ['clone', '--quiet', bundle, tmp], { maxBuffer: 16 << 20 });
+    await execFileAsync('git', ['-c', 'advice.detachedHead=false', 'clone', '--quiet', bundle, tmp], { maxBuffer: 16 << 20 });
     try {
       fs.renameSync(tmp, dir);
     } catch (error) {
