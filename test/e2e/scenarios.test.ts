@@ -160,6 +160,11 @@ describe('Scenarios page (browser harness)', () => {
     await byTestId('list-rooms-test-add').press('Enter');
     const testRooms = await page.getByTestId('list-rooms-test-chip').count();
     await expectText(issueAt(`$.lists.rooms.test[${testRooms - 1}]`), /also in train/);
+    // Every issue in the summary is also shown once, next to its field.
+    const summaryPaths = await page.getByTestId('summary-issue').evaluateAll((els: { getAttribute(n: string): string | null }[]) => els.map((e) => e.getAttribute('data-issue-path')));
+    const fieldPaths = await page.getByTestId('field-issue').evaluateAll((els: { getAttribute(n: string): string | null }[]) => els.map((e) => e.getAttribute('data-issue-path')));
+    expect(summaryPaths.length).toBeGreaterThanOrEqual(2);
+    expect([...fieldPaths].sort()).toEqual([...summaryPaths].sort());
 
     await mkdir(path.dirname(SCREENSHOT), { recursive: true });
     await byTestId('section-train-pairs').evaluate((el: { scrollIntoView(o: object): void }) => el.scrollIntoView({ block: 'start' }));
