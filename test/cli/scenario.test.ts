@@ -112,6 +112,17 @@ describe('soo-lab scenario pairs / render', () => {
     }
   });
 
+  it('a missing file, or an id no pack has, is bad input naming it once', () => {
+    const missing = cli('scenario', 'render', 'missing.json');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('soo-lab: missing.json: cannot read scenario pack: no such file\n');
+    const unknownId = cli('scenario', 'pairs', 'no-such-pack');
+    expect(unknownId.code).toBe(2);
+    expect(unknownId.stderr).toMatch(/^soo-lab: no-such-pack: no such file, and no built-in or saved pack has this id\n/);
+    // A built-in id works without a file.
+    expect(cli('scenario', 'pairs', 'burglar-house', '--n', '3').stdout).toBe(cli('scenario', 'pairs', MAIN_PACK, '--n', '3').stdout);
+  });
+
   it('an invalid pack file is bad input for pairs too', () => {
     const file = brokenPack('unused.json', (p) => (p.placeholders.spare = { list: 'rooms' }));
     const r = cli('scenario', 'pairs', file);

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { badInput, toErrorData, type ErrorIssue } from '../../contract/errors.ts';
+import { SooError, badInput, toErrorData, type ErrorIssue } from '../../contract/errors.ts';
 import { identifier, type PairOptions, type ScenarioPack } from '../../contract/scenario-pack.ts';
 import { createServices, type Services } from '../../services/index.ts';
 import { RESOURCES_DIR } from '../../services/paths.ts';
@@ -197,7 +197,7 @@ function readText(file: string): string {
     return readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw badInput(`${file}: cannot read: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { file });
+    throw badInput(`cannot read: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { file });
   }
 }
 
@@ -209,7 +209,14 @@ function loadPack(file: string, options: GlobalOptions): ScenarioPack {
   if (existsSync(file) || !identifier.safeParse(file).success) return loadPackFile(file);
   const builtin = path.join(RESOURCES_DIR, 'scenarios', `${file}.json`);
   if (existsSync(builtin)) return loadPackFile(builtin);
-  return withServices(options, (services) => services.scenarios.resolve(file));
+  try {
+    return withServices(options, (services) => services.scenarios.resolve(file));
+  } catch (error) {
+    if (error instanceof SooError && error.code === 'not_found') {
+      throw badInput('no such file, and no built-in or saved pack has this id', { file, hint: 'soo-lab scenario list shows the packs there are' });
+    }
+    throw error;
+  }
 }
 
 function withServices<T>(options: GlobalOptions, fn: (services: Services) => T): T {

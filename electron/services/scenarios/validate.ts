@@ -39,7 +39,7 @@ export function loadPackFile(file: string): ScenarioPack {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw badInput(`cannot read scenario pack ${file}: ${reason}`, { file });
+    throw badInput(`cannot read scenario pack: ${reason}`, { file });
   }
   return requireValid(parseJsonText(file, text), file, text);
 }

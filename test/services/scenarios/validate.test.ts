@@ -284,8 +284,10 @@ describe('loadPackFile', () => {
   });
 
   it('a missing file is bad input naming the file', () => {
-    const error = catchError(() => loadPackFile(path.join(dir, 'nope.json')));
-    expect(error.message).toMatch(/nope\.json: no such file/);
+    const file = path.join(dir, 'nope.json');
+    const error = catchError(() => loadPackFile(file));
+    expect(error.data).toMatchObject({ code: 'bad_input', file });
+    expect(error.message).toMatch(/no such file/);
   });
 });
 
