@@ -63,6 +63,114 @@ export interface PreviewResult {
   prompts: RenderedPrompt[];
 }
 
+// ---- models and activations (issue: native engine) ------------------------------------------------
+
+/** What `models.inspect` reads from a GGUF header (no weights are loaded). */
+export interface ModelSummary {
+  /** The path as given, resolved to an absolute path. */
+  path: string;
+  /** general.name, when the file has one. */
+  name: string | null;
+  /** general.architecture ("llama", "qwen2", ...). */
+  arch: string;
+  /** <arch>.block_count: transformer blocks, tappable layers 0..layers-1. */
+  layers: number;
+  /** <arch>.embedding_length: n_embd, the width of attn_out / mlp_out / resid taps. */
+  embd: number;
+  /** <arch>.attention.head_count, when present. */
+  heads: number | null;
+  /** File size in bytes. */
+  sizeBytes: number;
+  /** general.file_type as llama.cpp names it ("MOSTLY_Q8_0", "ALL_F32"), or null when absent. */
+  fileType: string | null;
+}
+
+/** Where activations are tapped (style.md section 10). */
+export type TapPointName = 'attn_out' | 'mlp_out' | 'resid';
+export const TAP_POINTS: readonly TapPointName[] = ['attn_out', 'mlp_out', 'resid'];
+/** How self and other token positions are compared (method.md, "Token positions compared"). */
+export type PositionsName = 'full' | 'last' | 'mean';
+export const POSITIONS: readonly PositionsName[] = ['full', 'last', 'mean'];
+
+/** Token counts of one self/other pair with one model's tokenizer (BOS included as the model adds it). */
+export interface PairTokenCount {
+  /** Index of the pair in the rendered set. */
+  index: number;
+  self: string;
+  other: string;
+  selfTokens: number;
+  otherTokens: number;
+  /** Equal counts: the pair can be compared position by position ('full'). */
+  aligned: boolean;
+}
+
+export interface TokenCountsResult {
+  modelPath: string;
+  pairs: PairTokenCount[];
+  /** How many pairs do not align under 'full'. */
+  misaligned: number;
+}
+
+/** Latent SOO at one layer: per-pair MSE(self, other) over the pack's probe pairs. */
+export interface LatentLayerStat {
+  layer: number;
+  /** Mean over pairs of the per-pair MSE. */
+  mean: number;
+  /** Sample standard deviation over pairs (0 for one pair). */
+  std: number;
+  /** Per-pair MSE in pair order. */
+  perPair: number[];
+}
+
+/** The result of a latent SOO job (`activations.latentStart`, delivered by `onJobDone`). */
+export interface LatentResult {
+  /** The job that computed it; null when computed outside a job (the CLI). */
+  jobId: string | null;
+  /** The run recorded in the database, or null when none was recorded. */
+  runId: string | null;
+  modelPath: string;
+  adapterPath: string | null;
+  adapterScale: number;
+  /** The pack the pairs came from (null for pairs given directly, as the CLI's --pairs). */
+  packId: string | null;
+  /** Which pairs of the pack, and how they were drawn; null for pairs given directly. */
+  set: 'train' | 'probe' | null;
+  seed: number | null;
+  /** Number of pairs. */
+  n: number;
+  positions: PositionsName;
+  point: TapPointName;
+  layers: number[];
+  pairs: { self: string; other: string }[];
+  /** One entry per layer, in `layers` order: the base model. */
+  base: LatentLayerStat[];
+  /** The same with the adapter applied; null without an adapter. */
+  adapter: LatentLayerStat[] | null;
+  /** Wall time of the job, seconds. */
+  seconds: number;
+}
+
+/** Per-token MSE of one pair: matrices [layer][token position]. */
+export interface PerTokenResult {
+  jobId: string;
+  pairIndex: number;
+  self: string;
+  other: string;
+  /** Display pieces of the self and the other prompt's tokens (BOS included); equal lengths. */
+  selfTokens: string[];
+  otherTokens: string[];
+  layers: number[];
+  /** base[i][t]: mean over features of (self[t] - other[t])^2 at layers[i]. */
+  base: number[][];
+  adapter: number[][] | null;
+}
+
+export interface ExportText {
+  fileName: string;
+  mimeType: string;
+  text: string;
+}
+
 // ---- the table ----------------------------------------------------------------------------------
 
 export const previewInput = z.object({
@@ -73,6 +181,33 @@ export const previewInput = z.object({
   variant: z.string().optional(),
   mirror: z.boolean().default(false),
   honestyPrompt: z.boolean().default(false),
+});
+
+const modelPath = z.string().min(1).max(4096);
+const count = z.number().int().min(1).max(500);
+const seed = z.number().int().min(0).max(2 ** 31 - 1);
+
+/** Where pairs come from: a saved or built-in pack by id, or a draft pack (the designer's). */
+const pairsSource = {
+  packId: id.optional(),
+  pack: z.unknown().optional(),
+  set: z.enum(['train', 'probe']).default('probe'),
+  n: count.default(52),
+  seed: seed.default(0),
+};
+
+export const tokenCountsInput = z.object({ modelPath, ...pairsSource, set: z.enum(['train', 'probe']).default('train') });
+
+export const latentStartInput = z.object({
+  modelPath,
+  adapterPath: z.string().min(1).max(4096).optional(),
+  /** LoRA scale; the effect is W x + scale * alpha / r * B(A x). */
+  adapterScale: z.number().min(-100).max(100).default(1),
+  ...pairsSource,
+  positions: z.enum(['full', 'last', 'mean']).default('full'),
+  point: z.enum(['attn_out', 'mlp_out', 'resid']).default('attn_out'),
+  /** 0-based layers; defaults to every layer of the model. */
+  layers: z.array(z.number().int().min(0).max(1000)).min(1).max(1000).optional(),
 });
 
 export const api = {
@@ -90,6 +225,18 @@ export const api = {
   ),
   /** Returns the pack as pretty JSON text and a suggested file name. */
   'scenarios.export': entry<{ fileName: string; text: string }>()(z.object({ id })),
+
+  /** Reads a GGUF header: architecture, layers, width, size (bad path or not a GGUF -> bad_input naming the file). */
+  'models.inspect': entry<ModelSummary>()(z.object({ path: modelPath })),
+
+  /** Self/other token counts of each pair with the model's tokenizer, and which pairs do not align. */
+  'activations.tokenCounts': entry<TokenCountsResult>()(tokenCountsInput),
+  /** Starts latent SOO per layer (base, and with the adapter when given); the result (`LatentResult`) arrives in onJobDone. */
+  'activations.latentStart': entry<{ jobId: string }>()(latentStartInput),
+  /** Per-token MSE per layer for one pair of a finished latent job (same model, adapter and tap point). */
+  'activations.perToken': entry<PerTokenResult>()(z.object({ jobId: id, pairIndex: z.number().int().min(0) })),
+  /** The numbers of a finished latent job as CSV (one row per layer and pair) or JSON (the whole result). */
+  'activations.export': entry<ExportText>()(z.object({ jobId: id, format: z.enum(['csv', 'json']) })),
 
   /** Jobs: long work started by other entries reports through `onJobProgress` / `onJobDone` events. */
   'jobs.list': entry<JobSummary[]>()(none),

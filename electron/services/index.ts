@@ -6,9 +6,13 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { AppInfo } from '../contract/api.ts';
 import { APP_ROOT, MIGRATIONS_DIR, RESOURCES_DIR, defaultDbPath } from './paths.ts';
-import { openDatabase, PackRepository, type Store } from './store/index.ts';
+import { openDatabase, PackRepository, RunRepository, type Store } from './store/index.ts';
 import { ScenarioService } from './scenarios/service.ts';
 import { JobRunner } from './jobs/jobs.ts';
+import { EngineClient } from './engine/engineClient.ts';
+import { ActivationsService } from './activations/activationsService.ts';
+import { ActivationsJobs } from './activations/activationsJobs.ts';
+import { nativeEngineAvailable } from './activations/nativeEngine.ts';
 
 export interface ServicesConfig {
   /** SQLite file. Defaults to the app data folder's soo-lab.db (or SOO_LAB_DB). */
@@ -25,8 +29,17 @@ export interface Services extends Disposable {
   readonly store: Store;
   readonly scenarios: ScenarioService;
   readonly jobs: JobRunner;
+  readonly runs: RunRepository;
+  /** The isolated engine process's client; the process starts on the first call. */
+  readonly engine: EngineClient;
+  readonly activations: ActivationsService;
+  /** Latent SOO jobs, token counts, per-token views and exports (the Activations page, `soo-lab latent`). */
+  readonly activationsJobs: ActivationsJobs;
   info(): AppInfo;
+  /** Cancels jobs, asks the engine process to stop (without waiting) and closes the store. */
   dispose(): void;
+  /** dispose(), then waits until the engine process has exited (the CLI, tests). */
+  disposeAsync(): Promise<void>;
 }
 
 export function appVersion(): string {
@@ -43,25 +56,40 @@ export function createServices(config: ServicesConfig = {}): Services {
     builtinDir: path.join(resourcesDir, 'scenarios'),
   });
   const jobs = new JobRunner();
+  const runs = new RunRepository(store.db);
+  const engine = new EngineClient();
+  const activations = new ActivationsService(engine);
+  const version = config.version ?? appVersion();
+  const activationsJobs = new ActivationsJobs({ activations, engine, scenarios, jobs, runs, appVersion: version });
   let disposed = false;
+  let engineStopped: Promise<void> = Promise.resolve();
   const dispose = () => {
     if (disposed) return;
     disposed = true;
     jobs.cancelAll();
+    engineStopped = engine.dispose();
     store.dispose();
   };
   return {
     store,
     scenarios,
     jobs,
+    runs,
+    engine,
+    activations,
+    activationsJobs,
     info: () => ({
-      version: config.version ?? appVersion(),
+      version,
       dbPath,
       schemaVersion: store.schemaVersion,
       platform: process.platform,
-      pages: ['scenarios'],
+      pages: nativeEngineAvailable() ? ['scenarios', 'activations'] : ['scenarios'],
     }),
     dispose,
+    disposeAsync: async () => {
+      dispose();
+      await engineStopped;
+    },
     [Symbol.dispose]: dispose,
   };
 }

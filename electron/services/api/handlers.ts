@@ -3,9 +3,10 @@
  */
 import type { Services } from '../index.ts';
 import type { ApiHandlers } from './dispatch.ts';
+import { inspectModel } from '../activations/modelSummary.ts';
 
 export function createApiHandlers(services: Services): ApiHandlers {
-  const { scenarios } = services;
+  const { scenarios, activationsJobs } = services;
   return {
     'app.info': () => services.info(),
     'scenarios.list': () => scenarios.list(),
@@ -16,6 +17,11 @@ export function createApiHandlers(services: Services): ApiHandlers {
     'scenarios.delete': ({ id }) => scenarios.delete(id),
     'scenarios.import': ({ fileName, text }) => scenarios.importText(fileName, text),
     'scenarios.export': ({ id }) => scenarios.exportText(id),
+    'models.inspect': ({ path }) => inspectModel(path),
+    'activations.tokenCounts': (input) => activationsJobs.tokenCounts(input),
+    'activations.latentStart': (input) => activationsJobs.startLatent(input),
+    'activations.perToken': ({ jobId, pairIndex }) => activationsJobs.perToken(jobId, pairIndex),
+    'activations.export': ({ jobId, format }) => activationsJobs.export(jobId, format),
     'jobs.list': () => services.jobs.list(),
     'jobs.cancel': ({ jobId }) => ({ cancelled: services.jobs.cancel(jobId) }),
   };
