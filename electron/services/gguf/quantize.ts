@@ -92,11 +92,19 @@ function nearestInt(v: number): number {
   return fr(v + 12582912) - 12582912;
 }
 
-/** ggml `make_qkx2_quants` (float32 throughout). Writes L, returns [scale, the_min]. */
+/** Scratch outputs of makeQkx2Quants (avoids allocating a tuple per 32 values in this hot loop). */
+let qkxMin = 0;
+
+/**
+ * ggml `make_qkx2_quants` (float32 throughout) for use_mad = false. Writes L, returns the scale and
+ * leaves -min in `qkxMin`. Same operations in the same order as the C code, including its quirk that
+ * the search loop uses the CURRENT best `min` (updated when a step improves) in `x - min` and in
+ * `max - min`.
+ */
 function makeQkx2Quants(
   n: number, nmax: number, x: Float32Array, xo: number, weights: Float32Array, L: Uint8Array, lo: number,
   Laux: Uint8Array, rmin: number, rdelta: number, nstep: number,
-): [number, number] {
+): number {
   let min = x[xo]!;
   let max = x[xo]!;
   let sumW = weights[0]!;
@@ -112,31 +120,36 @@ function makeQkx2Quants(
   if (min > 0) min = 0;
   if (max === min) {
     for (let i = 0; i < n; i++) L[lo + i] = 0;
-    return [0, -min];
+    qkxMin = -min;
+    return 0;
   }
   let iscale = fr(nmax / fr(max - min));
   let scale = fr(1 / iscale);
   let bestError = 0;
   for (let i = 0; i < n; i++) {
     const l = nearestInt(fr(iscale * fr(x[xo + i]! - min)));
-    L[lo + i] = Math.max(0, Math.min(nmax, l));
-    const diff = fr(fr(fr(scale * L[lo + i]!) + min) - x[xo + i]!);
+    const lc = l < 0 ? 0 : l > nmax ? nmax : l;
+    L[lo + i] = lc;
+    const diff = fr(fr(fr(scale * lc) + min) - x[xo + i]!);
     bestError = fr(bestError + fr(weights[i]! * fr(diff * diff)));
   }
-  if (nstep < 1) return [scale, -min];
+  if (nstep < 1) {
+    qkxMin = -min;
+    return scale;
+  }
   for (let is = 0; is <= nstep; is++) {
     iscale = fr(fr(fr(rmin + fr(rdelta * is)) + nmax) / fr(max - min));
     let sumL = 0;
     let sumL2 = 0;
     let sumXL = 0;
     for (let i = 0; i < n; i++) {
-      let l = nearestInt(fr(iscale * fr(x[xo + i]! - min)));
-      l = Math.max(0, Math.min(nmax, l));
+      const l0 = nearestInt(fr(iscale * fr(x[xo + i]! - min)));
+      const l = l0 < 0 ? 0 : l0 > nmax ? nmax : l0;
       Laux[i] = l;
-      const w = weights[i]!;
-      sumL = fr(sumL + fr(w * l));
-      sumL2 = fr(sumL2 + fr(fr(w * l) * l));
-      sumXL = fr(sumXL + fr(fr(w * l) * x[xo + i]!));
+      const wl = fr(weights[i]! * l);
+      sumL = fr(sumL + wl);
+      sumL2 = fr(sumL2 + fr(wl * l));
+      sumXL = fr(sumXL + fr(wl * x[xo + i]!));
     }
     const D = fr(fr(sumW * sumL2) - fr(sumL * sumL));
     if (D > 0) {
@@ -159,7 +172,8 @@ function makeQkx2Quants(
       }
     }
   }
-  return [scale, -min];
+  qkxMin = -min;
+  return scale;
 }
 
 /** ggml `get_scale_min_k4`: the 6-bit scale and min of sub-block j from the 12 packed bytes. */
@@ -187,9 +201,8 @@ export function quantizeQ4_K(x: Float32Array): Uint8Array {
       for (let l = 0; l < 32; l++) sumX2 = fr(sumX2 + fr(x[xb + 32 * j + l]! * x[xb + 32 * j + l]!));
       const avX = fr(Math.sqrt(fr(sumX2 / 32)));
       for (let l = 0; l < 32; l++) weights[l] = fr(avX + Math.abs(x[xb + 32 * j + l]!));
-      const [scale, min] = makeQkx2Quants(32, 15, x, xb + 32 * j, weights, L, 32 * j, Laux, -1, 0.1, 20);
-      scales[j] = scale;
-      mins[j] = min;
+      scales[j] = makeQkx2Quants(32, 15, x, xb + 32 * j, weights, L, 32 * j, Laux, -1, 0.1, 20);
+      mins[j] = qkxMin;
       if (scales[j]! > maxScale) maxScale = scales[j]!;
       if (mins[j]! > maxMin) maxMin = mins[j]!;
     }

@@ -58,7 +58,7 @@ export interface RandomModelOptions {
   tieEmbeddings?: boolean;
   /** The llama.cpp source tree to borrow the tokenizer from. Defaults to ensureLlamaSource(). */
   llamaSourceDir?: string;
-  /** Progress after each tensor: tensors done of all, bytes of tensor data written of all. */
+  /** Progress after each chunk of about 1M values and each tensor: tensors done of all, bytes of tensor data written of all. */
   onProgress?: (progress: { tensorsDone: number; tensorCount: number; bytesWritten: number; totalBytes: number; tensor: string }) => void;
   signal?: AbortSignal;
 }

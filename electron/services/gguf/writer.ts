@@ -44,12 +44,12 @@ export interface WriteGgufProgress {
   /** Tensors complete so far, 0..tensorCount. */
   tensorsDone: number;
   tensorCount: number;
-  /** The tensor being written (or last written). */
+  /** The tensor being written (tensorsDone < tensorCount) or just finished. */
   tensor: string;
 }
 
 export interface WriteGgufOptions {
-  /** Called after each tensor. */
+  /** Called after each chunk a producer yields (so also inside a big tensor) and after each tensor. */
   onProgress?: (progress: WriteGgufProgress) => void;
   /** Aborting stops between chunks, removes the temporary file and rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -104,6 +104,9 @@ export async function writeGguf(
         got += chunk.length;
         if (got > expected) break;
         await write(chunk);
+        if (got < expected) {
+          options.onProgress?.({ bytesWritten: bytesWritten + got, totalTensorBytes: layout.total, tensorsDone: i, tensorCount: tensors.length, tensor: spec.name });
+        }
       }
       if (got !== expected) {
         throw new Error(`tensor ${spec.name}: its producer gave ${got} bytes, a ${spec.type} tensor of ne [${spec.ne.join(', ')}] has ${expected}`);
