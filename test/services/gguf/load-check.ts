@@ -34,7 +34,7 @@ export const LOGPROB_TOLERANCE: Record<GgmlTypeName, { tolerance: number; why: s
   // products; the oracle does not.
   q8_0: { tolerance: 0.25, why: 'ggml rounds activations to 8 bits (q8_0) inside the dot products' },
   // measured 4.0e-2 (llama), 4.1e-2 (qwen2): activations become q8_K for q4_K dot products, and
-  // the other matrices of these models are q8_0 or f16 (rows of 64 are not whole q4_K blocks).
+  // the other matrices of these models stay f16 (rows of 64 are not whole q4_K blocks).
   q4_k: { tolerance: 0.25, why: 'ggml rounds activations to 8 bits (q8_K / q8_0) inside the dot products' },
 };
 
