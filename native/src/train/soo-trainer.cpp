@@ -156,8 +156,13 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
     tr->backend.reset(ggml_backend_cpu_init());
     if (!tr->backend) throw soo_error(SOO_ERROR_INTERNAL, "cannot initialise the CPU backend");
     ggml_backend_cpu_set_n_threads(tr->backend.get(), params.n_threads);
+    ggml_threadpool_params tpp = ggml_threadpool_params_default(params.n_threads);
+    tr->threadpool.reset(ggml_threadpool_new(&tpp));
+    if (!tr->threadpool) throw soo_error(SOO_ERROR_INTERNAL, "cannot create the CPU thread pool");
+    ggml_backend_cpu_set_threadpool(tr->backend.get(), tr->threadpool.get());
     ggml_backend_buffer_type_t buft = ggml_backend_get_default_buffer_type(tr->backend.get());
     tr->base = base_weights_load(params.model_path, params.layer, buft);
+    if (params.fast_backward) tr->fast_bw = fast_backward_init(*tr->base, buft);
 
     // 3. adapter: fresh (A random, B = 0) or from a checkpoint
     lora_io_file ckpt;
@@ -227,6 +232,7 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
             if (node == loss) accs[i] = tr.loss_grad;
         }
         ggml_build_backward_expand(ctx.get(), gf, accs.data());
+        if (tr.fast_bw) fast_backward_rewrite(*tr.fast_bw, gf);
     }
     if (!ggml_gallocr_alloc_graph(tr.galloc.get(), gf)) throw soo_error(SOO_ERROR_INTERNAL, "cannot allocate the training graph (out of memory?)");
 

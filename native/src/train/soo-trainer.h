@@ -14,9 +14,11 @@
 #pragma once
 
 #include "ggml-backend.h"
+#include "ggml-cpu.h"
 #include "lora/lora-io.h"
 #include "optim/adamw.h"
 #include "train/base-weights.h"
+#include "train/fast-backward.h"
 #include "train/soo-loss.h"
 
 #include <atomic>
@@ -47,6 +49,7 @@ struct soo_train_params {
     std::string              checkpoint_path;                 // where checkpoints go; empty = none
     int                      checkpoint_every = 0;            // steps; 0 = never
     std::string              resume_from;                     // a checkpoint to continue from; empty = fresh
+    bool                     fast_backward = true;            // dL/dx via transposed weight copies (see fast-backward.h)
     std::function<void(const std::string &)> log;             // one-line messages; may be empty
 };
 
@@ -65,12 +68,17 @@ struct soo_train_result {
     std::vector<float> losses;            // per step of this run
 };
 
+struct soo_threadpool_deleter { void operator()(ggml_threadpool_t tp) { ggml_threadpool_free(tp); } };
+typedef std::unique_ptr<ggml_threadpool, soo_threadpool_deleter> soo_threadpool_ptr;
+
 struct soo_trainer {
     soo_train_params              params;
     std::vector<soo_pair>         pairs;
     uint64_t                      pairs_hash = 0; // FNV-1a 64 of all token ids
+    soo_threadpool_ptr            threadpool; // persistent CPU threads (else every graph compute spawns threads)
     ggml_backend_ptr              backend;
     std::unique_ptr<base_weights> base;
+    std::unique_ptr<fast_backward> fast_bw;            // nullptr when params.fast_backward is off
     std::unique_ptr<lora_weights> lora;
     std::unique_ptr<adamw_state>  optim;
     ggml_tensor *                 loss_grad = nullptr; // [1]: d(step loss)/d(pair loss) = 1/batch

@@ -1,0 +1,39 @@
+# soo_train: SOO LoRA training on GGUF bases in ggml (native/src/{train,lora,optim}), plus its standalone test
+# executable test-train (native/tests). Included by native/CMakeLists.txt after the ggml target exists:
+#   include(${CMAKE_CURRENT_SOURCE_DIR}/train.cmake OPTIONAL)
+# Build and run the tests:
+#   cmake --build native/build --target test-train && native/build/Release/test-train [section ...]
+# (or `ctest --test-dir native/build -R test-train`).
+if(NOT TARGET ggml)
+    message(FATAL_ERROR "train.cmake needs the ggml target: include it after add_subdirectory(<llama.cpp>)")
+endif()
+
+set(SOO_TRAIN_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
+add_library(soo_train STATIC
+    ${SOO_TRAIN_DIR}/src/train/base-weights.cpp
+    ${SOO_TRAIN_DIR}/src/train/graph-llama.cpp
+    ${SOO_TRAIN_DIR}/src/train/soo-loss.cpp
+    ${SOO_TRAIN_DIR}/src/train/soo-trainer.cpp
+    ${SOO_TRAIN_DIR}/src/lora/lora-io.cpp
+    ${SOO_TRAIN_DIR}/src/optim/adamw.cpp
+)
+target_include_directories(soo_train PUBLIC "${SOO_TRAIN_DIR}/src")
+target_link_libraries(soo_train PUBLIC ggml)
+target_compile_features(soo_train PUBLIC cxx_std_17)
+set_target_properties(soo_train PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+add_executable(test-train
+    ${SOO_TRAIN_DIR}/tests/test-train.cpp
+    ${SOO_TRAIN_DIR}/tests/tiny-gguf.cpp
+)
+target_include_directories(test-train PRIVATE "${SOO_TRAIN_DIR}/tests")
+target_link_libraries(test-train PRIVATE soo_train)
+set_target_properties(test-train PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY         "${CMAKE_BINARY_DIR}/Release"
+    RUNTIME_OUTPUT_DIRECTORY_RELEASE "${CMAKE_BINARY_DIR}/Release"
+    RUNTIME_OUTPUT_DIRECTORY_DEBUG   "${CMAKE_BINARY_DIR}/Release"
+)
+
+enable_testing()
+add_test(NAME test-train COMMAND test-train --tmp "${CMAKE_BINARY_DIR}")
