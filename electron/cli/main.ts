@@ -7,6 +7,8 @@ import { SooError } from '../contract/errors.ts';
 import { EXIT_BAD_INPUT, parsePositiveInt } from './command-kit.ts';
 import { registerMakeModelCommand } from './commands/make-model.ts';
 import { registerScenarioCommands } from './commands/scenario.ts';
+import { registerTapsCommand } from './commands/taps.ts';
+import { registerLatentCommand } from './commands/latent.ts';
 
 const program = new Command('soo-lab')
   .description('SOO Lab: Self-Other Overlap fine-tuning of GGUF language models, headless.')
@@ -18,6 +20,8 @@ const program = new Command('soo-lab')
 
 registerScenarioCommands(program);
 registerMakeModelCommand(program);
+registerTapsCommand(program);
+registerLatentCommand(program);
 
 try {
   await program.parseAsync(process.argv);
