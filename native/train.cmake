@@ -1,5 +1,5 @@
 # soo_train: SOO LoRA training on GGUF bases in ggml (native/src/{train,lora,optim}), plus its standalone test
-# executable test-train (native/tests). Included by native/CMakeLists.txt after the ggml target exists:
+# executable test-train and the small train-cli (native/tests). Included by native/CMakeLists.txt after the ggml target exists:
 #   include(${CMAKE_CURRENT_SOURCE_DIR}/train.cmake OPTIONAL)
 # Build and run the tests:
 #   cmake --build native/build --target test-train && native/build/Release/test-train [section ...]
@@ -12,6 +12,7 @@ set(SOO_TRAIN_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 add_library(soo_train STATIC
     ${SOO_TRAIN_DIR}/src/train/base-weights.cpp
+    ${SOO_TRAIN_DIR}/src/train/fast-backward.cpp
     ${SOO_TRAIN_DIR}/src/train/graph-llama.cpp
     ${SOO_TRAIN_DIR}/src/train/soo-loss.cpp
     ${SOO_TRAIN_DIR}/src/train/soo-trainer.cpp
@@ -37,3 +38,12 @@ set_target_properties(test-train PROPERTIES
 
 enable_testing()
 add_test(NAME test-train COMMAND test-train --tmp "${CMAKE_BINARY_DIR}")
+
+# train-cli: trains an adapter from token-id pairs (driven by test/native/train-soo.test.ts)
+add_executable(train-cli ${SOO_TRAIN_DIR}/tests/train-cli.cpp)
+target_link_libraries(train-cli PRIVATE soo_train)
+set_target_properties(train-cli PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY         "${CMAKE_BINARY_DIR}/Release"
+    RUNTIME_OUTPUT_DIRECTORY_RELEASE "${CMAKE_BINARY_DIR}/Release"
+    RUNTIME_OUTPUT_DIRECTORY_DEBUG   "${CMAKE_BINARY_DIR}/Release"
+)
