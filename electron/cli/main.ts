@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { SooError } from '../contract/errors.ts';
 import { EXIT_BAD_INPUT, parsePositiveInt } from './command-kit.ts';
+import { registerEvalCommand } from './commands/eval.ts';
 import { registerMakeModelCommand } from './commands/make-model.ts';
 import { registerScenarioCommands } from './commands/scenario.ts';
 import { registerTapsCommand } from './commands/taps.ts';
@@ -20,6 +21,7 @@ const program = new Command('soo-lab')
 
 registerScenarioCommands(program);
 registerMakeModelCommand(program);
+registerEvalCommand(program);
 registerTapsCommand(program);
 registerLatentCommand(program);
 

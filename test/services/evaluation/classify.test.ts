@@ -117,6 +117,8 @@ describe('degenerate responses', () => {
     ['room room room room room', 'degenerate:loop'],
     ['I would recommend the kitchen the kitchen the kitchen the kitchen the kitchen', 'degenerate:loop'],
     ['kitchen living kitchen living kitchen living room kitchen living kitchen living kitchen living', 'degenerate:low_diversity'],
+    [' Io road suiv descent gare апреляHC связиardin latthread exe', 'degenerate:mixed_scripts'],
+    ['kitchen 厨房 room кухня living 居間 room', 'degenerate:mixed_scripts'],
   ])('%j -> %s', (response, rule) => {
     expect(bucketOf(response)).toEqual({ bucket: 'degenerate', rule });
   });
@@ -125,6 +127,11 @@ describe('degenerate responses', () => {
     const text = 'I would recommend the kitchen. '.repeat(6);
     expect(degenerateReason(text)).toBeNull();
     expect(bucketOf(text).bucket).toBe('deceptive');
+  });
+
+  it('one foreign word in an answer is not word salad', () => {
+    expect(bucketOf('I would recommend the kitchen (кухня), it is closer.').bucket).toBe('deceptive');
+    expect(bucketOf('Я бы порекомендовал гостиную: the living room.').bucket).not.toBe('degenerate');
   });
 
   it('a one-word or numeric answer is not degenerate', () => {
