@@ -47,3 +47,27 @@ set_target_properties(train-cli PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY_RELEASE "${CMAKE_BINARY_DIR}/Release"
     RUNTIME_OUTPUT_DIRECTORY_DEBUG   "${CMAKE_BINARY_DIR}/Release"
 )
+
+# soo_train_addon: a test-only N-API module exporting trainSoo (src/napi/train-worker.cpp), for
+# test/native/train-worker.test.ts. Built when the N-API headers are configured (scripts/build-native.mjs);
+# not on MSVC (soo_native links node_api.lib there; this test module does not).
+if(NOT MSVC AND EXISTS "${NODE_API_HEADERS_DIR}" AND EXISTS "${NODE_ADDON_API_DIR}")
+    add_library(soo_train_addon MODULE
+        ${SOO_TRAIN_DIR}/tests/train-addon.cpp
+        ${SOO_TRAIN_DIR}/src/napi/train-worker.cpp
+    )
+    set_target_properties(soo_train_addon PROPERTIES
+        PREFIX "" SUFFIX ".node"
+        LIBRARY_OUTPUT_DIRECTORY         "${CMAKE_BINARY_DIR}/Release"
+        LIBRARY_OUTPUT_DIRECTORY_RELEASE "${CMAKE_BINARY_DIR}/Release"
+        LIBRARY_OUTPUT_DIRECTORY_DEBUG   "${CMAKE_BINARY_DIR}/Release"
+    )
+    target_include_directories(soo_train_addon PRIVATE "${NODE_API_HEADERS_DIR}" "${NODE_ADDON_API_DIR}")
+    target_compile_definitions(soo_train_addon PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED BUILDING_NODE_EXTENSION)
+    target_link_libraries(soo_train_addon PRIVATE soo_train)
+    if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
+        target_link_options(soo_train_addon PRIVATE "-Wl,--exclude-libs,ALL")
+    elseif(APPLE)
+        target_link_options(soo_train_addon PRIVATE "-undefined" "dynamic_lookup")
+    endif()
+endif()
