@@ -57,6 +57,13 @@ function findCompiler() {
 }
 
 function resolvePackageDir(name) {
+  // Not require.resolve(`${name}/package.json`): packages with an "exports" map (node-llama-cpp) do not
+  // export their package.json. Walk up node_modules folders the way Node's resolver does instead.
+  for (let dir = ROOT; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.dirname(dir) === dir) break;
+  }
   try {
     return path.dirname(require.resolve(`${name}/package.json`));
   } catch {
