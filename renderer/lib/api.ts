@@ -5,9 +5,12 @@
  * returns an `ApiResult`); in the browser harness every entry is `POST /api/<name>` with the input as
  * JSON and an `ApiResult` as the response body. Both are unwrapped here into an `ApiClient` whose
  * functions return the value or throw an `ApiError` carrying the `ErrorData` (code, message, path, issues).
+ * Pushed events (job progress and completion) come through `onEvent`: the bridge's `onEvent` in
+ * Electron, Server-Sent Events from GET /api/events in the harness.
  */
 import { apiNames, type ApiClient, type ApiName, type ApiResult, type SooBridge } from '../../electron/contract/api.ts';
 import { formatIssues, isErrorData, type ErrorData, type ErrorIssue } from '../../electron/contract/errors.ts';
+import type { ApiEventMessage, ApiEventName, ApiEvents } from '../../electron/contract/events.ts';
 
 declare global {
   interface Window {
@@ -93,4 +96,70 @@ export function errorDataOf(error: unknown): ErrorData {
   if (error instanceof ApiError) return error.data;
   if (isErrorData(error)) return error;
   return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+// ---- pushed events ----------------------------------------------------------------------------------
+
+type AnyHandler = (data: unknown) => void;
+
+/**
+ * Events in the browser harness: one EventSource on GET /api/events, opened with the first
+ * subscription and closed with the last; each message is an `ApiEventMessage` ({name, data}).
+ */
+class HttpEvents {
+  #source: EventSource | null = null;
+  #handlers = new Map<ApiEventName, Set<AnyHandler>>();
+  #opened: Promise<void> = Promise.resolve();
+
+  subscribe(name: ApiEventName, handler: AnyHandler): () => void {
+    let set = this.#handlers.get(name);
+    if (!set) this.#handlers.set(name, (set = new Set()));
+    set.add(handler);
+    this.#open();
+    return () => {
+      set.delete(handler);
+      if ([...this.#handlers.values()].every((s) => s.size === 0)) this.#close();
+    };
+  }
+
+  /** Resolves once the stream is connected, so a job started afterwards cannot miss its events. */
+  ready(): Promise<void> {
+    return this.#opened;
+  }
+
+  #open(): void {
+    if (this.#source) return;
+    const source = new EventSource('/api/events');
+    this.#source = source;
+    this.#opened = new Promise((resolve) => source.addEventListener('open', () => resolve(), { once: true }));
+    source.onmessage = (event: MessageEvent<string>) => {
+      let message: ApiEventMessage;
+      try {
+        message = JSON.parse(event.data) as ApiEventMessage;
+      } catch {
+        return; // not ours
+      }
+      for (const handler of this.#handlers.get(message.name) ?? []) handler(message.data);
+    };
+  }
+
+  #close(): void {
+    this.#source?.close();
+    this.#source = null;
+    this.#opened = Promise.resolve();
+  }
+}
+
+const httpEvents = typeof window !== 'undefined' && !window.soo ? new HttpEvents() : null;
+
+/** Subscribes to a pushed event (onJobProgress, onJobDone); returns the unsubscribe function. */
+export function onEvent<E extends ApiEventName>(name: E, handler: (data: ApiEvents[E]) => void): () => void {
+  if (typeof window !== 'undefined' && window.soo) return window.soo.onEvent(name, handler);
+  if (!httpEvents) return () => {};
+  return httpEvents.subscribe(name, handler as AnyHandler);
+}
+
+/** Resolves when pushed events are flowing (at once in Electron; when the event stream is open in the harness). */
+export function eventsReady(): Promise<void> {
+  return httpEvents?.ready() ?? Promise.resolve();
 }

@@ -5,6 +5,8 @@
  *
  * - `GET /...`        static files of the built renderer (index.html for `/`), with the app's CSP header.
  * - `POST /api/:name` JSON body -> `dispatch(createApiHandlers(services), name, body)` -> `ApiResult` JSON.
+ * - `GET /api/events`  Server-Sent Events: every job event (`services.jobs.subscribe`) as one `data:` line
+ *                      holding `{name, data}` (an `ApiEventMessage`), what Electron sends on EVENT_CHANNEL.
  *
  * Binds 127.0.0.1 only. Does not watch or rebuild: a build happens once per `startHarness` unless
  * `rendererDir` points at a prebuilt renderer (e.g. `.vite/renderer/main_window`).
@@ -19,6 +21,7 @@ import { createServices, type Services } from '../../electron/services/index.ts'
 import { createApiHandlers } from '../../electron/services/api/handlers.ts';
 import { dispatch } from '../../electron/services/api/dispatch.ts';
 import type { ApiResult } from '../../electron/contract/api.ts';
+import type { ApiEventMessage } from '../../electron/contract/events.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -34,6 +37,9 @@ export const HARNESS_CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** A comment line on the event stream this often keeps proxies and idle timers from closing it. */
+const SSE_KEEPALIVE_MS = 15_000;
 
 /** Largest request body accepted (bytes): a pack import carries up to 20 MB of text. */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -100,6 +106,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname === '/api/events' && req.method === 'GET') return streamEvents(req, res);
     if (url.pathname.startsWith('/api/')) {
       if (req.method !== 'POST') return send(res, 405, 'text/plain; charset=utf-8', 'POST only');
       const name = decodeURIComponent(url.pathname.slice('/api/'.length));
@@ -116,6 +123,25 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     if (!info?.isFile()) return send(res, 404, 'text/plain; charset=utf-8', 'not found');
     const body = await readFile(file);
     send(res, 200, CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', body, req.method === 'HEAD');
+  }
+
+  /** Keeps the response open and writes each job event to it until the browser goes away. */
+  function streamEvents(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      connection: 'keep-alive',
+    });
+    res.write(': connected\n\n'); // flushes the headers: the browser's EventSource fires 'open'
+    const unsubscribe = services.jobs.subscribe((message: ApiEventMessage) => {
+      res.write(`data: ${JSON.stringify(message)}\n\n`);
+    });
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
   }
 
   async function callApi(name: string, req: http.IncomingMessage): Promise<ApiResult<unknown>> {
@@ -143,7 +169,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       closed = true;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      services.dispose();
+      await services.disposeAsync(); // stops the engine process too
       if (tempDir) await rm(tempDir, { recursive: true, force: true });
     },
   };
