@@ -429,7 +429,7 @@ void test_timing(bool bench) {
     soo_train_params p = base_params(path, layer);
     p.rank = 8; p.alpha = 32; p.n_threads = g_threads;
     const auto pairs = make_pairs(1, n_tokens, mp.n_vocab);
-    const int reps = bench ? 1 : 5;
+    const int reps = bench ? 2 : 5;
     for (bool fast : { false, true }) {
         p.fast_backward = fast;
         auto tr = soo_trainer_init(p, pairs);

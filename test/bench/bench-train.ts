@@ -1,0 +1,112 @@
+/**
+ * bench-train: SOO step time of our ggml trainer vs llama.cpp's forward pass of layers 0..L, in ONE process,
+ * for the same model, tokens and threads (threads = number of cores, passed explicitly to both).
+ *
+ *   npx tsx test/bench/bench-train.ts [-- --tokens 64 --reps 3 --layers 24 --embd 896 --ff 4864 --type q8_0]
+ *
+ * The model is a random qwen2 of about 0.5B parameters (Qwen2.5-0.5B's shape: 24 layers, n_embd 896,
+ * 14 heads, 2 KV heads, n_ff 4864) written with the project's GGUF writer into os.tmpdir()/soo-lab-bench
+ * (not committed; reused by later runs). L = the middle layer.
+ *   forward   llama.cpp (our addon's taps, F32 KV, no flash attention, stopEarly) on the self and the other
+ *             prompt: the forward of layers 0..L for 2 x tokens, what one SOO step needs
+ *   step      one SOO step on the same pair (trainSoo, batch 1): forward + backward + AdamW, as reported
+ *             by the job's progress (stepMs), with fast-backward on (default) and off (ggml's OUT_PROD)
+ * Burn-in: the first step of each training run is dropped; the median of the rest is reported. Prints one
+ * JSON object; `ratio` is step / forward (issue 4 goal: <= 2.5).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { addonPath } from '../../electron/engine-host/addon.ts';
+import { makeRandomModel } from '../../electron/services/gguf/random-model.ts';
+import type { SooNativeAddon } from '../../native/index.d.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    tokens: { type: 'string', default: '64' },
+    reps: { type: 'string', default: '3' },
+    layers: { type: 'string', default: '24' },
+    embd: { type: 'string', default: '896' },
+    ff: { type: 'string', default: '4864' },
+    heads: { type: 'string', default: '14' },
+    kvHeads: { type: 'string', default: '2' },
+    type: { type: 'string', default: 'q8_0' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+  },
+});
+const N_TOKENS = Number(args.tokens);
+const REPS = Number(args.reps);
+const THREADS = Number(args.threads);
+const TYPE = args.type as 'q8_0' | 'f16' | 'f32' | 'q4_k';
+const TRAIN_ADDON = path.resolve('native/build/Release/soo_train_addon.node');
+
+interface TrainProgress { step: number; stepMs: number; loss: number }
+interface TrainAddon {
+  trainSoo(options: Record<string, unknown>, onProgress?: (p: TrainProgress) => void): { promise: Promise<unknown>; cancel(): void };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function benchModel(): Promise<string> {
+  const dir = path.join(os.tmpdir(), 'soo-lab-bench');
+  const file = path.join(dir, `qwen2-${TYPE}-${args.layers}x${args.embd}x${args.ff}.gguf`);
+  if (fs.existsSync(file)) return file;
+  fs.mkdirSync(dir, { recursive: true });
+  console.error(`[bench] generating ${file} ...`);
+  await makeRandomModel({
+    arch: 'qwen2', type: TYPE, layers: Number(args.layers), embd: Number(args.embd), ff: Number(args.ff),
+    heads: Number(args.heads), kvHeads: Number(args.kvHeads), out: file,
+  });
+  return file;
+}
+
+async function main(): Promise<void> {
+  for (const f of [addonPath(), TRAIN_ADDON]) if (!fs.existsSync(f)) throw new Error(`${f} is not built: run npm run build:native and build soo_train_addon`);
+  const file = await benchModel();
+  const addon = createRequire(import.meta.url)(addonPath()) as SooNativeAddon;
+  const train = createRequire(import.meta.url)(TRAIN_ADDON) as TrainAddon;
+  const model = await addon.loadModel(file);
+  const { nLayer, nVocab, nParams } = model.info();
+  const layer = Math.floor(nLayer / 2);
+  const self = Array.from({ length: N_TOKENS }, (_, i) => 1 + ((i * 7919 + 13) % (nVocab - 1)));
+  const other = self.map((t, i) => (i % 5 === 2 ? 1 + ((t + 101) % (nVocab - 1)) : t));
+
+  // llama.cpp forward of layers 0..L for both prompts
+  const tapOptions = { prompts: [self, other], taps: [{ layer, point: 'attn_out' as const }], threads: THREADS, stopEarly: true };
+  await model.taps(tapOptions); // burn-in
+  const forwardMs: number[] = [];
+  for (let rep = 0; rep < REPS; rep++) forwardMs.push((await model.taps(tapOptions)).decodeMs);
+  model.dispose();
+
+  const stepMs: Record<string, number[]> = {};
+  for (const fastBackward of [true, false]) {
+    const name = fastBackward ? 'fastBackward' : 'outProd';
+    stepMs[name] = [];
+    const out = path.join(os.tmpdir(), 'soo-lab-bench', `bench-adapter-${name}.gguf`);
+    await train.trainSoo(
+      { modelPath: file, outPath: out, layer, pairs: [{ self, other }], threads: THREADS, epochs: REPS + 1, batch: 1, fastBackward },
+      (p) => { if (p.step > 1) stepMs[name]!.push(p.stepMs); },
+    ).promise;
+  }
+
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const fwd = median(forwardMs);
+  console.log(JSON.stringify({
+    model: { file, params: nParams, type: TYPE, layers: nLayer },
+    layer, tokens: `2 x ${N_TOKENS}`, threads: THREADS, reps: REPS,
+    forwardMs: round(fwd),
+    stepMs: { fastBackward: round(median(stepMs.fastBackward!)), outProd: round(median(stepMs.outProd!)) },
+    ratio: round(median(stepMs.fastBackward!) / fwd),
+    ratioOutProd: round(median(stepMs.outProd!) / fwd),
+    goal: 2.5,
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    ms: { forward: forwardMs.map(Math.round), ...Object.fromEntries(Object.entries(stepMs).map(([k, v]) => [k, v.map(Math.round)])) },
+  }, null, 2));
+}
+
+await main();
