@@ -205,7 +205,7 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
 float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backward, bool train, float grad_scale, uint64_t dropout_stream) {
     const int64_t n_self = (int64_t) pair.self.size(), n_other = (int64_t) pair.other.size();
     soo_loss_check(tr.params.positions, n_self, n_other, "pair");
-    validate_tokens({ pair }, tr.base->hp.n_vocab); // get_rows does not bounds-check
+    validate_tokens({ pair }, tr.base->hp.n_vocab); // get_rows would abort on an out-of-range id
     const bool dropout = train && tr.params.dropout > 0.0f;
 
     // graph metadata lives in a reused arena; tensors are placed by the allocator
