@@ -17,6 +17,15 @@ import type { EngineExit } from '../../electron/services/engine/engineProcess.ts
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt, THREADS } from './native-addon.ts';
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function rejection(promise: Promise<unknown>): Promise<SooError> {
   const error = await promise.then(
     () => {
@@ -110,11 +119,16 @@ describe.skipIf(!addonBuilt)('engine process', () => {
     expect(taps.activations[0]![0]!.length).toBe(tokens.length * taps.nEmbd);
   });
 
-  it('refuses debug.crash unless the engine was started with debug enabled', async () => {
-    await using plain = new EngineClient();
-    const error = await rejection(plain.call('debug.crash', { mode: 'abort' }));
-    expect(error.code).toBe('bad_input');
-    expect(await plain.call('engine.hello', {})).toHaveProperty('pid');
+  it('refuses debug.crash unless the engine was started with debug enabled; dispose ends the process', async () => {
+    let pid: number;
+    {
+      await using plain = new EngineClient();
+      const error = await rejection(plain.call('debug.crash', { mode: 'abort' }));
+      expect(error.code).toBe('bad_input');
+      pid = (await plain.call('engine.hello', {})).pid;
+      expect(isAlive(pid)).toBe(true);
+    }
+    expect(isAlive(pid)).toBe(false); // no engine process outlives its client
   });
 
   it('cancels a running job through its AbortSignal; the engine keeps serving', async () => {
