@@ -13,6 +13,7 @@ set(SOO_TRAIN_DIR "${CMAKE_CURRENT_LIST_DIR}")
 add_library(soo_train STATIC
     ${SOO_TRAIN_DIR}/src/train/base-weights.cpp
     ${SOO_TRAIN_DIR}/src/train/fast-backward.cpp
+    ${SOO_TRAIN_DIR}/src/train/cpu-bufts.cpp
     ${SOO_TRAIN_DIR}/src/train/graph-llama.cpp
     ${SOO_TRAIN_DIR}/src/train/soo-loss.cpp
     ${SOO_TRAIN_DIR}/src/train/soo-trainer.cpp

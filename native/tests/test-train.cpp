@@ -428,6 +428,7 @@ void test_timing(bool bench) {
     tiny_gguf_write(path, mp);
     soo_train_params p = base_params(path, layer);
     p.rank = 8; p.alpha = 32; p.n_threads = g_threads;
+    p.log = [](const std::string & line) { printf("  %s\n", line.c_str()); };
     const auto pairs = make_pairs(1, n_tokens, mp.n_vocab);
     const int reps = bench ? 2 : 5;
     for (bool fast : { false, true }) {
@@ -444,6 +445,8 @@ void test_timing(bool bench) {
 } // namespace
 
 int main(int argc, char ** argv) {
+    // ggml's debug lines (e.g. one per AMX-repacked tensor) are noise here; warnings and errors stay
+    ggml_log_set([](ggml_log_level level, const char * text, void *) { if (level >= GGML_LOG_LEVEL_WARN) fputs(text, stderr); }, nullptr);
     std::set<std::string> sections;
     bool bench = false;
     for (int i = 1; i < argc; ++i) {

@@ -52,6 +52,8 @@ std::vector<std::string> split(const std::string & s) {
 } // namespace
 
 int main(int argc, char ** argv) {
+    // ggml's debug lines (e.g. one per AMX-repacked tensor) are noise here; warnings and errors stay
+    ggml_log_set([](ggml_log_level level, const char * text, void *) { if (level >= GGML_LOG_LEVEL_WARN) fputs(text, stderr); }, nullptr);
     soo_train_params p;
     std::string pairs_path, out;
     try {

@@ -3,6 +3,7 @@
 
 #include "errors.h"
 #include "gguf.h"
+#include "train/cpu-bufts.h"
 
 #include <cstdio>
 #include <fstream>
@@ -151,7 +152,19 @@ std::vector<tensor_want> wanted_tensors(const base_hparams & hp, int64_t n_vocab
 } // namespace
 
 ggml_tensor * base_weights::find(const std::string & name) const {
-    return ctx ? ggml_get_tensor(ctx.get(), name.c_str()) : nullptr;
+    auto it = by_name.find(name);
+    return it == by_name.end() ? nullptr : it->second;
+}
+
+std::vector<uint8_t> base_weights_read_raw(const base_weights & bw, const std::string & name) {
+    auto it = bw.file_range.find(name);
+    GGML_ASSERT(it != bw.file_range.end());
+    std::vector<uint8_t> out(it->second.second);
+    std::ifstream file(bw.path, std::ios::binary);
+    file.seekg((std::streamoff) it->second.first);
+    file.read((char *) out.data(), (std::streamsize) out.size());
+    if (!file) throw soo_error(SOO_ERROR_INTERNAL, "'" + bw.path + "': cannot re-read tensor '" + name + "' (file changed?)", bw.path);
+    return out;
 }
 
 const std::vector<std::string> & base_weights_lora_targets() {
@@ -166,7 +179,7 @@ base_hparams base_weights_read_hparams(const std::string & path, int layer) {
     return read_hparams(g.get(), path, layer);
 }
 
-std::unique_ptr<base_weights> base_weights_load(const std::string & path, int layer, ggml_backend_buffer_type_t buft) {
+std::unique_ptr<base_weights> base_weights_load(const std::string & path, int layer, const cpu_bufts & bufts) {
     ggml_context * meta_raw = nullptr;
     gguf_context_ptr g = open_meta(path, &meta_raw);
     ggml_context_ptr meta(meta_raw);
@@ -208,29 +221,41 @@ std::unique_ptr<base_weights> base_weights_load(const std::string & path, int la
         }
     }
 
-    // 2. metadata context with the wanted tensors, in their file types
-    ggml_init_params ip = { ggml_tensor_overhead() * (found.size() + 1), nullptr, /*no_alloc*/ true };
-    bw->ctx.reset(ggml_init(ip));
+    // 2. one metadata context per buffer type: block matrices where their matmul is fastest, the rest plain
+    std::vector<std::pair<ggml_backend_buffer_type_t, ggml_context *>> by_buft;
     for (auto & [w, id] : found) {
         ggml_tensor * src = ggml_get_tensor(meta.get(), w->name.c_str());
         GGML_ASSERT(src != nullptr);
-        ggml_tensor * t = ggml_dup_tensor(bw->ctx.get(), src);
+        const bool matrix = w->name.rfind("blk.", 0) == 0 && w->ne.size() == 2;
+        ggml_backend_buffer_type_t buft = matrix ? bufts.for_matmul(src) : bufts.plain;
+        ggml_context * ctx = nullptr;
+        for (auto & [b, c] : by_buft) if (b == buft) ctx = c;
+        if (!ctx) {
+            ggml_init_params ip = { ggml_tensor_overhead() * (found.size() + 1), nullptr, /*no_alloc*/ true };
+            bw->ctxs.emplace_back(ggml_init(ip));
+            ctx = bw->ctxs.back().get();
+            by_buft.push_back({ buft, ctx });
+        }
+        ggml_tensor * t = ggml_dup_tensor(ctx, src);
         ggml_set_name(t, w->name.c_str());
+        bw->by_name[w->name]    = t;
+        bw->file_range[w->name] = { gguf_get_data_offset(g.get()) + gguf_get_tensor_offset(g.get(), id), ggml_nbytes(src) };
     }
-    bw->buf.reset(ggml_backend_alloc_ctx_tensors_from_buft(bw->ctx.get(), buft));
-    if (!bw->buf) throw soo_error(SOO_ERROR_INTERNAL, bad_file(path, "cannot allocate the weight buffer (out of memory?)"), path);
-    ggml_backend_buffer_set_usage(bw->buf.get(), GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
+    for (auto & [buft, ctx] : by_buft) {
+        bw->bufs.emplace_back(ggml_backend_alloc_ctx_tensors_from_buft(ctx, buft));
+        if (!bw->bufs.back()) throw soo_error(SOO_ERROR_INTERNAL, bad_file(path, "cannot allocate the weight buffer (out of memory?)"), path);
+        ggml_backend_buffer_set_usage(bw->bufs.back().get(), GGML_BACKEND_BUFFER_USAGE_WEIGHTS);
+    }
 
-    // 3. read tensor data straight from the file
+    // 3. read tensor data straight from the file (an extra buffer type repacks on set)
     std::ifstream file(path, std::ios::binary);
     if (!file) throw soo_error(SOO_ERROR_INTERNAL, bad_file(path, "cannot reopen for reading"), path);
-    const size_t data_offset = gguf_get_data_offset(g.get());
     std::vector<uint8_t> staging;
     for (auto & [w, id] : found) {
         ggml_tensor * t = bw->find(w->name);
-        const size_t n  = ggml_nbytes(t);
+        const auto [offset, n] = bw->file_range[w->name];
         staging.resize(n);
-        file.seekg((std::streamoff) (data_offset + gguf_get_tensor_offset(g.get(), id)));
+        file.seekg((std::streamoff) offset);
         file.read((char *) staging.data(), (std::streamsize) n);
         if (!file) throw_bad(path, "truncated file: cannot read " + std::to_string(n) + " bytes of tensor '" + w->name + "'");
         ggml_backend_tensor_set(t, staging.data(), 0, n);

@@ -18,7 +18,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
+
+struct cpu_bufts;
 
 enum base_arch {
     BASE_ARCH_LLAMA, // llama, mistral (converted to llama): rope NORM, no q/k/v bias
@@ -68,8 +71,10 @@ struct base_weights {
     std::vector<base_layer> layers;               // 0..L
     size_t                  n_bytes    = 0;       // bytes loaded
 
-    ggml_context_ptr        ctx;                  // tensor metadata (no_alloc)
-    ggml_backend_buffer_ptr buf;                  // tensor data, in file types
+    std::vector<ggml_context_ptr>        ctxs;     // tensor metadata (no_alloc), one per buffer type used
+    std::vector<ggml_backend_buffer_ptr> bufs;     // tensor data, in file types (maybe in a repacked layout)
+    std::unordered_map<std::string, ggml_tensor *>      by_name;
+    std::unordered_map<std::string, std::pair<size_t, size_t>> file_range; // name -> (file offset, bytes)
 
     // The weight tensor named e.g. "blk.3.attn_q.weight", or nullptr.
     ggml_tensor * find(const std::string & name) const;
@@ -79,9 +84,13 @@ struct base_weights {
 // `layer` is the SOO layer L (0-based); pass -1 to skip the layer range check.
 base_hparams base_weights_read_hparams(const std::string & path, int layer);
 
-// Loads token_embd and blocks 0..layer into a buffer of `buft` (e.g. the CPU backend's default type).
-// Throws soo_error (bad_input) for user errors, soo_error (internal) for I/O failures.
-std::unique_ptr<base_weights> base_weights_load(const std::string & path, int layer, ggml_backend_buffer_type_t buft);
+// Loads token_embd and blocks 0..layer: block matrices into bufts.for_matmul(W) (maybe an extra, repacked
+// buffer type), everything else into bufts.plain. Throws soo_error (bad_input) for user errors, soo_error
+// (internal) for I/O failures.
+std::unique_ptr<base_weights> base_weights_load(const std::string & path, int layer, const cpu_bufts & bufts);
+
+// The bytes of tensor `name` as stored in the file (the original layout, whatever buffer holds the tensor).
+std::vector<uint8_t> base_weights_read_raw(const base_weights & bw, const std::string & name);
 
 // Names of the per-layer weights LoRA may target, e.g. "attn_q", "ffn_down".
 const std::vector<std::string> & base_weights_lora_targets();

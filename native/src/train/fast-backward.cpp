@@ -3,6 +3,7 @@
 
 #include "errors.h"
 #include "train/base-weights.h"
+#include "train/cpu-bufts.h"
 
 #include <cstring>
 #include <vector>
@@ -17,7 +18,7 @@ ggml_type transposed_type(const ggml_tensor * w) {
 
 } // namespace
 
-std::unique_ptr<fast_backward> fast_backward_init(const base_weights & base, ggml_backend_buffer_type_t buft) {
+std::unique_ptr<fast_backward> fast_backward_init(const base_weights & base, const cpu_bufts & bufts) {
     // the matrices whose input gradient the graph needs: every projection below the tap, and the
     // attention projections of layer L (its FFN is not built)
     std::vector<ggml_tensor *> ws;
@@ -28,15 +29,29 @@ std::unique_ptr<fast_backward> fast_backward_init(const base_weights & base, ggm
     }
 
     auto fb = std::make_unique<fast_backward>();
-    ggml_init_params ip = { ggml_tensor_overhead() * (ws.size() + 1), nullptr, true };
-    fb->ctx.reset(ggml_init(ip));
+    fb->plain = bufts.plain;
+    std::vector<std::pair<ggml_backend_buffer_type_t, ggml_context *>> by_buft;
     for (ggml_tensor * w : ws) {
-        ggml_tensor * wt = ggml_new_tensor_2d(fb->ctx.get(), transposed_type(w), w->ne[1], w->ne[0]); // [n_out, n_in]
+        ggml_init_params ipt = { ggml_tensor_overhead(), nullptr, true };
+        ggml_context_ptr probe_ctx(ggml_init(ipt));
+        ggml_tensor * probe = ggml_new_tensor_2d(probe_ctx.get(), transposed_type(w), w->ne[1], w->ne[0]);
+        ggml_backend_buffer_type_t buft = bufts.for_matmul(probe);
+        ggml_context * ctx = nullptr;
+        for (auto & [b, c] : by_buft) if (b == buft) ctx = c;
+        if (!ctx) {
+            ggml_init_params ip = { ggml_tensor_overhead() * (ws.size() + 1), nullptr, true };
+            fb->ctxs.emplace_back(ggml_init(ip));
+            ctx = fb->ctxs.back().get();
+            by_buft.push_back({ buft, ctx });
+        }
+        ggml_tensor * wt = ggml_new_tensor_2d(ctx, transposed_type(w), w->ne[1], w->ne[0]); // [n_out, n_in]
         ggml_format_name(wt, "%s.T", w->name);
         fb->transposed[w] = wt;
     }
-    fb->buf.reset(ggml_backend_alloc_ctx_tensors_from_buft(fb->ctx.get(), buft));
-    if (!fb->buf) throw soo_error(SOO_ERROR_INTERNAL, "cannot allocate the transposed weights for the fast backward pass (out of memory?)");
+    for (auto & [buft, ctx] : by_buft) {
+        fb->bufs.emplace_back(ggml_backend_alloc_ctx_tensors_from_buft(ctx, buft));
+        if (!fb->bufs.back()) throw soo_error(SOO_ERROR_INTERNAL, "cannot allocate the transposed weights for the fast backward pass (out of memory?)");
+    }
 
     // W (file type) -> f32 -> transpose -> Wt's type
     std::vector<uint8_t> raw;
@@ -44,8 +59,7 @@ std::unique_ptr<fast_backward> fast_backward_init(const base_weights & base, ggm
     for (ggml_tensor * w : ws) {
         ggml_tensor * wt = fb->transposed[w];
         const int64_t n_in = w->ne[0], n_out = w->ne[1];
-        raw.resize(ggml_nbytes(w));
-        ggml_backend_tensor_get(w, raw.data(), 0, raw.size());
+        raw = base_weights_read_raw(base, w->name);
         f.resize((size_t) n_in * n_out);
         if (w->type == GGML_TYPE_F32) memcpy(f.data(), raw.data(), raw.size());
         else ggml_get_type_traits(w->type)->to_float(raw.data(), f.data(), (int64_t) f.size());
@@ -78,6 +92,13 @@ int fast_backward_rewrite(const fast_backward & fb, ggml_cgraph * gf) {
         node->src[1] = dy;
         memset(node->op_params, 0, sizeof(node->op_params));
         ++n;
+    }
+    for (int i = 0; i < ggml_graph_n_nodes(gf); ++i) {
+        const ggml_tensor * node = ggml_graph_node(gf, i);
+        const ggml_tensor * w = node->src[0];
+        if (node->op == GGML_OP_OUT_PROD && w && w->buffer && ggml_backend_buffer_get_type(w->buffer) != fb.plain) {
+            throw soo_error(SOO_ERROR_INTERNAL, std::string("fast-backward: an OUT_PROD on '") + w->name + "' is left, but it is stored in a repacked layout");
+        }
     }
     return n;
 }

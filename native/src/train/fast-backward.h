@@ -17,17 +17,24 @@
 
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 struct base_weights;
+struct cpu_bufts;
 
 struct fast_backward {
     std::unordered_map<const ggml_tensor *, ggml_tensor *> transposed; // W -> Wt: [n_out, n_in]
-    ggml_context_ptr        ctx;
-    ggml_backend_buffer_ptr buf;
-    size_t                  n_bytes = 0;
+    std::vector<ggml_context_ptr>        ctxs; // one per buffer type used
+    std::vector<ggml_backend_buffer_ptr> bufs;
+    ggml_backend_buffer_type_t           plain = nullptr;
+    size_t                               n_bytes = 0;
 };
 
-std::unique_ptr<fast_backward> fast_backward_init(const base_weights & base, ggml_backend_buffer_type_t buft);
+// Wt goes to bufts.for_matmul(Wt) (maybe a repacked layout: Wt is only ever used in MUL_MAT). W's values
+// are re-read from the file, since W itself may be stored repacked.
+std::unique_ptr<fast_backward> fast_backward_init(const base_weights & base, const cpu_bufts & bufts);
 
 // Rewrites the input-gradient OUT_PROD nodes of `gf` whose weight has a transposed copy. Returns how many.
+// Throws soo_error (internal) if an OUT_PROD is left on a weight outside a plain buffer (it would read a
+// repacked layout as plain).
 int fast_backward_rewrite(const fast_backward & fb, ggml_cgraph * gf);

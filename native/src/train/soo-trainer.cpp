@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "ggml-cpu.h"
 #include "gguf.h"
+#include "train/cpu-bufts.h"
 #include "train/graph-llama.h"
 #include "train/rng.h"
 
@@ -161,8 +162,17 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
     if (!tr->threadpool) throw soo_error(SOO_ERROR_INTERNAL, "cannot create the CPU thread pool");
     ggml_backend_cpu_set_threadpool(tr->backend.get(), tr->threadpool.get());
     ggml_backend_buffer_type_t buft = ggml_backend_get_default_buffer_type(tr->backend.get());
-    tr->base = base_weights_load(params.model_path, params.layer, buft);
-    if (params.fast_backward) tr->fast_bw = fast_backward_init(*tr->base, buft);
+    // repacked weight layouts (AMX, AVX2/NEON GEMMs) serve MUL_MAT only: allowed with fast-backward
+    const cpu_bufts bufts = cpu_bufts_init(tr->backend.get(), params.fast_backward && params.repacked_weights);
+    tr->base = base_weights_load(params.model_path, params.layer, bufts);
+    if (params.fast_backward) tr->fast_bw = fast_backward_init(*tr->base, bufts);
+    if (params.log) {
+        std::string where;
+        for (const auto & b : tr->base->bufs) where += std::string(where.empty() ? "" : ", ") + ggml_backend_buffer_name(b.get());
+        if (tr->fast_bw) for (const auto & b : tr->fast_bw->bufs) where += std::string(", W^T: ") + ggml_backend_buffer_name(b.get());
+        params.log("soo-train: layers 0.." + std::to_string(params.layer) + " loaded (" + std::to_string(tr->base->n_bytes >> 20) +
+                   " MiB) into " + where + (params.fast_backward ? "; fast backward on" : "; ggml OUT_PROD backward"));
+    }
 
     // 3. adapter: fresh (A random, B = 0) or from a checkpoint
     lora_io_file ckpt;

@@ -50,6 +50,7 @@ struct soo_train_params {
     int                      checkpoint_every = 0;            // steps; 0 = never
     std::string              resume_from;                     // a checkpoint to continue from; empty = fresh
     bool                     fast_backward = true;            // dL/dx via transposed weight copies (see fast-backward.h)
+    bool                     repacked_weights = true;         // with fast_backward: ggml-cpu's extra (AMX / repacked) weight buffers
     std::function<void(const std::string &)> log;             // one-line messages; may be empty
 };
 
