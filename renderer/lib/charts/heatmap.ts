@@ -92,12 +92,16 @@ function config(data: HeatmapData): ChartConfiguration<'matrix', Cell[]> {
           grid: { display: false },
           border: { display: false },
           title: { display: true, text: data.xTitle, color: theme.muted, font: { family: theme.font } },
+          // One tick per column at its integer position (the axis runs from -0.5 to n - 0.5).
+          afterBuildTicks: (axis) => {
+            axis.ticks = data.xLabels.map((_, i) => ({ value: i }));
+          },
           ticks: {
-            stepSize: 1,
             autoSkip: true,
+            autoSkipPadding: 0, // rotated token labels fit at one line height each
             maxRotation: 90,
             color: theme.muted,
-            font: { family: theme.font, size: 11 },
+            font: { family: theme.font, size: nx > 40 ? 10 : 11 },
             callback: (value) => (Number.isInteger(value) ? (data.xLabels[value as number] ?? '') : ''),
           },
         },
@@ -110,8 +114,11 @@ function config(data: HeatmapData): ChartConfiguration<'matrix', Cell[]> {
           grid: { display: false },
           border: { display: false },
           title: { display: !!data.yTitle, text: data.yTitle ?? '', color: theme.muted, font: { family: theme.font } },
+          afterBuildTicks: (axis) => {
+            axis.ticks = data.yLabels.map((_, i) => ({ value: i }));
+          },
           ticks: {
-            stepSize: 1,
+            autoSkip: false,
             color: theme.text,
             font: { family: theme.font, size: 12 },
             callback: (value) => (Number.isInteger(value) ? (data.yLabels[value as number] ?? '') : ''),
