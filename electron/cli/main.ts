@@ -10,6 +10,7 @@ import { registerMakeModelCommand } from './commands/make-model.ts';
 import { registerScenarioCommands } from './commands/scenario.ts';
 import { registerTapsCommand } from './commands/taps.ts';
 import { registerLatentCommand } from './commands/latent.ts';
+import { registerRlCommands } from './commands/rl.ts';
 
 const program = new Command('soo-lab')
   .description('SOO Lab: Self-Other Overlap fine-tuning of GGUF language models, headless.')
@@ -24,6 +25,7 @@ registerMakeModelCommand(program);
 registerEvalCommand(program);
 registerTapsCommand(program);
 registerLatentCommand(program);
+registerRlCommands(program);
 
 try {
   await program.parseAsync(process.argv);
