@@ -32,6 +32,9 @@ import { writeRandomLora } from './lora.ts';
 const ENGINE_MS = 180_000;
 /** Both sides sum float32 activations in float64; only the order of the sums differs. */
 const REL_TOL = 1e-9;
+/** The per-token view decodes its pair alone, the job decoded it batched with others: float32 results
+ * of the forward pass can differ in the last bits (seen: 7e-9 relative). */
+const BATCH_TOL = 1e-5;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'soo-act-jobs-'));
 let harness: Harness;
@@ -227,7 +230,7 @@ describe.skipIf(!addonBuilt)('with the engine', () => {
       matrix.forEach((row, i) => {
         expect(row).toHaveLength(p.selfTokens.length);
         const mean = row.reduce((a, b) => a + b, 0) / row.length;
-        expect(Math.abs(mean - stats[i]!.perPair[2]!) / stats[i]!.perPair[2]!).toBeLessThan(REL_TOL);
+        expect(Math.abs(mean - stats[i]!.perPair[2]!) / stats[i]!.perPair[2]!).toBeLessThan(BATCH_TOL);
       });
     }
     const missing = await call('activations.perToken', { jobId: r.jobId, pairIndex: 3 });
