@@ -2,11 +2,17 @@
  * Greedy generation for many prompts at once, on several sequences of ONE node-llama-cpp context.
  *
  * `parallel` workers each own a sequence of the context and take the next prompt from a shared
- * queue; the sequences evaluate concurrently, and node-llama-cpp packs the tokens they queue in the
- * same tick into one llama.cpp batch (prompt tokens of several prompts, then one new token per
- * sequence per step). Greedy decoding (temperature 0: the argmax token) is deterministic, and each
- * sequence has its own KV cache stream, so `parallel: 1` and `parallel: 8` give the same tokens
- * (checked by test/services/evaluation/generate.test.ts).
+ * queue; the sequences evaluate concurrently and node-llama-cpp packs what they queue into one
+ * llama.cpp batch: one new token per generating sequence per step, plus at most one prompt (see
+ * `oneManyTokenItemLast`: a race in llama.cpp + node-llama-cpp swapped tokens between sequences).
+ *
+ * Determinism. Greedy decoding picks the argmax token, but llama.cpp's numbers depend slightly on
+ * how a batch is composed (other kernels and reduction orders for other batch shapes; an F16 KV
+ * cache rounds those differences into 1e-3 steps), and node-llama-cpp composes batches from what
+ * the sequences queued by the next event-loop turn, which depends on timing. So where two tokens
+ * (nearly) tie, `parallel: 8` can pick another token than `parallel: 1`, and two batched runs can
+ * differ. The tests check that every such divergence is at a float near-tie (against a float64
+ * oracle); `parallel: 1` is fully reproducible. `kvCacheType: 'F32'` makes divergences rarer.
  *
  * A prompt is formatted either as raw text (BOS + the prompt, as llama.cpp's CLI does) or through
  * the model's chat template (node-llama-cpp's chat wrapper for the GGUF's `tokenizer.chat_template`:
@@ -16,7 +22,7 @@
  *
  * Not here: loading the model (the caller owns it), classifying, storing.
  */
-import { LlamaText, resolveChatWrapper, type LlamaModel, type Token } from 'node-llama-cpp';
+import { LlamaText, resolveChatWrapper, type BatchItem, type LlamaContext, type LlamaModel, type PrioritizedBatchItem, type Token } from 'node-llama-cpp';
 import { badInput } from '../../contract/errors.ts';
 import { defaultThreads } from '../models/llamaRuntime.ts';
 
@@ -43,6 +49,15 @@ export interface GenerateOptions {
   parallel?: number;
   /** CPU threads. Defaults to defaultThreads() (the cores). */
   threads?: number;
+  /**
+   * KV cache element type. 'F16' (node-llama-cpp's default) halves the cache; 'F32' keeps keys and
+   * values exact, which (with flashAttention false) makes batched and one-at-a-time generation
+   * agree token for token: F16 rounding turns the tiny differences of another batch layout into
+   * 1e-3 steps that can flip a greedy near-tie. Defaults to 'F16'.
+   */
+  kvCacheType?: 'F16' | 'F32';
+  /** Flash attention: 'auto' (node-llama-cpp's default) or forced on/off. Defaults to 'auto'. */
+  flashAttention?: 'auto' | boolean;
   /** After each finished prompt: how many are done of the total, and which one finished. */
   onProgress?: (progress: { done: number; total: number; index: number }) => void;
   /** Each finished generation as soon as it is done (in completion order), e.g. to store it. */
@@ -72,6 +87,38 @@ export interface GenerateResult {
   maxTokens: number;
   /** Wall time of the whole call, in seconds. */
   seconds: number;
+}
+
+/**
+ * The order of a node-llama-cpp batch: the single-token items (sequences generating) in sequence id
+ * order, then at most ONE multi-token item (a prompt), last; the other prompts wait for the next
+ * batch (node-llama-cpp loops until its queue is empty).
+ *
+ * Why: with several sequences llama.cpp splits a batch into ubatches per sequence, and when that
+ * puts the outputs out of batch order it swaps the logit rows back LAZILY, on the first read
+ * (llama_context::output_reorder, src/llama-context.cpp), without a lock. node-llama-cpp 3.21.1
+ * samples the sequences of a batch on several threads at once, so two threads could apply the
+ * swaps together and sequences got each other's tokens (measured: 3 of 40 runs of 8 prompts under
+ * load had pairs of prompts swap their first tokens; a 16-token batch with a reversed queue did it
+ * every time). With one prompt per batch, placed last, and the rest in id order, the outputs are
+ * already in batch order: nothing to swap, nothing to race on.
+ * Sequence ids come from the context's queue (`_queuedDecodes`, internal to the pinned version;
+ * node-llama-cpp builds `items` from it in the same order); without it, queue order is kept.
+ */
+function oneManyTokenItemLast(context: LlamaContext, { items, size }: { items: readonly BatchItem[]; size: number }): PrioritizedBatchItem[] {
+  const queued = (context as unknown as { _queuedDecodes?: Array<{ sequenceId: number }> })._queuedDecodes;
+  const ids = items.map((_, i) => queued?.[i]?.sequenceId ?? i);
+  const order = items.map((_, i) => i).sort((a, b) => ids[a]! - ids[b]! || a - b);
+  const result: PrioritizedBatchItem[] = [];
+  let left = size;
+  for (const i of order) {
+    if (items[i]!.tokens.length !== 1 || left <= 0) continue;
+    result.push({ item: items[i]!, processAmount: 1 });
+    left--;
+  }
+  const prompt = order.find((i) => items[i]!.tokens.length > 1);
+  if (prompt !== undefined && left > 0) result.push({ item: items[prompt]!, processAmount: Math.min(items[prompt]!.tokens.length, left) });
+  return result;
 }
 
 /** True when the GGUF carries a chat template (tokenizer.chat_template). */
@@ -114,10 +161,15 @@ export async function generate(model: LlamaModel, options: GenerateOptions): Pro
     throw badInput(`the longest prompt has ${longest} tokens; with ${maxTokens} new tokens that exceeds the model's context of ${trainedContext} tokens`);
   }
 
-  const context = await model.createContext({
+  // `let` declared first: the batching strategy closes over the context it is an option of.
+  let context: LlamaContext | undefined = undefined;
+  context = await model.createContext({
     sequences: parallel,
     contextSize: longest + maxTokens + 1,
+    batching: { itemPrioritizationStrategy: (batch) => oneManyTokenItemLast(context!, batch) },
     threads,
+    flashAttention: options.flashAttention ?? 'auto',
+    ...(options.kvCacheType === 'F32' ? { experimentalKvCacheKeyType: 'F32' as const, experimentalKvCacheValueType: 'F32' as const } : {}),
     ...(options.lora ? { lora: { adapters: [{ filePath: options.lora.path, scale: options.lora.scale ?? 1 }] } } : {}),
     createSignal: signal,
   });
@@ -125,6 +177,7 @@ export async function generate(model: LlamaModel, options: GenerateOptions): Pro
     const generations: Generation[] = new Array(prompts.length);
     let next = 0;
     let done = 0;
+    // One worker per sequence takes the next prompt until none is left.
     const worker = async () => {
       const sequence = context.getSequence();
       try {
