@@ -26,7 +26,7 @@ std::string adapter_cache_key(const std::string & path) {
 model_handle::model_handle() = default;
 
 model_handle::~model_handle() {
-    tap_ctx.reset();  // the context refers to the adapters and the model
+    tap_ctxs.clear(); // the contexts refer to the adapters and the model
     adapters.clear();
     model.reset();
 }

@@ -14,6 +14,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct model_load_params {
     int32_t n_gpu_layers = 0;     // layers offloaded to a GPU backend; 0 on a CPU build
@@ -49,6 +51,8 @@ struct tap_context_key {
     }
 };
 
+constexpr size_t MODEL_HANDLE_MAX_TAP_CONTEXTS = 2;
+
 struct tap_state; // taps/taps.cpp: what the eval callback fills during one decode
 
 struct model_handle {
@@ -58,10 +62,11 @@ struct model_handle {
     // adapters by "<path>|<size>|<mtime>" so that a rewritten file is reloaded, never served stale
     std::map<std::string, llama_adapter_lora_ptr> adapters;
 
-    // the tap context is kept between calls (creating one allocates the KV cache and reserves graphs)
-    llama_context_ptr          tap_ctx;
-    tap_context_key            tap_key;
-    std::unique_ptr<tap_state> tap;       // address handed to cb_eval as user data; outlives tap_ctx
+    // tap contexts are kept between calls (creating one allocates the KV cache and reserves graphs): the
+    // most recently used last, at most MODEL_HANDLE_MAX_TAP_CONTEXTS, so callers alternating two settings
+    // (exact F32 KV vs F16 + flash attention) do not recreate one per call
+    std::vector<std::pair<tap_context_key, llama_context_ptr>> tap_ctxs;
+    std::unique_ptr<tap_state> tap;       // address handed to cb_eval as user data; outlives tap_ctxs
 
     std::atomic<bool> cancel_requested{ false };
 

@@ -129,11 +129,17 @@ void taps_validate(const model_handle & handle, const taps_params & p) {
     }
 }
 
-// (Re)creates the cached tap context when its parameters change.
+// The cached tap context with these parameters, created (and the least recently used one dropped) if needed.
 llama_context * taps_context(model_handle & handle, const tap_context_key & key) {
-    if (handle.tap_ctx && handle.tap_key == key) return handle.tap_ctx.get();
-    handle.tap_ctx.reset();
+    auto & cache = handle.tap_ctxs;
+    for (size_t i = 0; i < cache.size(); ++i) {
+        if (cache[i].first == key) {
+            std::rotate(cache.begin() + i, cache.begin() + i + 1, cache.end()); // most recent last
+            return cache.back().second.get();
+        }
+    }
     if (!handle.tap) handle.tap = std::make_unique<tap_state>();
+    while (cache.size() >= MODEL_HANDLE_MAX_TAP_CONTEXTS) cache.erase(cache.begin());
 
     llama_context_params cparams = llama_context_default_params();
     cparams.n_ctx               = key.n_ctx;
@@ -153,14 +159,14 @@ llama_context * taps_context(model_handle & handle, const tap_context_key & key)
     cparams.swa_full            = true;  // sliding-window models: keep every cell of every sequence
     cparams.no_perf             = true;
 
-    log_capture capture;
-    handle.tap_ctx.reset(llama_init_from_model(handle.model.get(), cparams));
-    if (!handle.tap_ctx) {
+    log_capture       capture;
+    llama_context_ptr ctx(llama_init_from_model(handle.model.get(), cparams));
+    if (!ctx) {
         throw soo_error(SOO_ERROR_INTERNAL, "llama.cpp could not create a context (n_ctx " + std::to_string(key.n_ctx) +
                                                 ", ubatch " + std::to_string(key.n_ubatch) + ")" + capture.suffix());
     }
-    handle.tap_key = key;
-    return handle.tap_ctx.get();
+    cache.emplace_back(key, std::move(ctx));
+    return cache.back().second.get();
 }
 
 void taps_set_adapters(model_handle & handle, llama_context * ctx, const taps_params & p) {
