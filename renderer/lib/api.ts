@@ -154,7 +154,10 @@ const httpEvents = typeof window !== 'undefined' && !window.soo ? new HttpEvents
 
 /** Subscribes to a pushed event (onJobProgress, onJobDone); returns the unsubscribe function. */
 export function onEvent<E extends ApiEventName>(name: E, handler: (data: ApiEvents[E]) => void): () => void {
-  if (typeof window !== 'undefined' && window.soo) return window.soo.onEvent(name, handler);
+  if (typeof window !== 'undefined' && window.soo) {
+    // A bridge without events (a test stand-in) gets none, rather than breaking the app.
+    return typeof window.soo.onEvent === 'function' ? window.soo.onEvent(name, handler) : () => {};
+  }
   if (!httpEvents) return () => {};
   return httpEvents.subscribe(name, handler as AnyHandler);
 }
