@@ -1,0 +1,167 @@
+/**
+ * downloadModel (electron/services/models/download.ts) against a local HTTP server on 127.0.0.1
+ * (never the network): a generated tiny GGUF arrives byte for byte with progress events, a
+ * connection cut mid-file is retried with a range request and the result is still exact, a
+ * checksum is enforced, 404 and a non-GGUF body give clear errors and leave no file, a cancel
+ * rejects. The reference for "exact" is the served buffer's own sha256.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SooError } from '../../../electron/contract/errors.ts';
+import { checkSource, downloadModel } from '../../../electron/services/models/download.ts';
+import { tinyModel } from '../../helpers/tiny-models.ts';
+import { tempDir } from '../evaluation/helpers.ts';
+
+interface Served {
+  body: Buffer;
+  /** Cut the connection of the first ranged request after this many bytes (once). */
+  cutAfter?: number;
+  /** Delay between 64 KiB writes, ms. */
+  throttleMs?: number;
+}
+
+const files = new Map<string, Served>();
+const requests: Array<{ url: string; range: string | undefined }> = [];
+let base = '';
+let server: http.Server;
+const dir = tempDir('soo-download-');
+
+function serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const url = req.url ?? '';
+  requests.push({ url, range: req.headers.range });
+  const served = files.get(url);
+  if (!served) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not here');
+    return;
+  }
+  const { body } = served;
+  const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
+  const start = m ? Number(m[1]) : 0;
+  const end = m && m[2] ? Math.min(Number(m[2]), body.length - 1) : body.length - 1;
+  res.writeHead(m ? 206 : 200, {
+    'content-length': String(end - start + 1),
+    'accept-ranges': 'bytes',
+    'content-type': 'application/octet-stream',
+    ...(m ? { 'content-range': `bytes ${start}-${end}/${body.length}` } : {}),
+  });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  let pos = start;
+  let limit = end + 1;
+  if (m && served.cutAfter !== undefined) {
+    limit = Math.min(limit, start + served.cutAfter);
+    served.cutAfter = undefined; // only once
+  }
+  const pump = () => {
+    if (res.destroyed) return;
+    if (pos >= limit) {
+      if (limit <= end) res.destroy(); // the cut: close mid-file
+      else res.end();
+      return;
+    }
+    const n = Math.min(64 * 1024, limit - pos);
+    res.write(body.subarray(pos, pos + n));
+    pos += n;
+    if (served.throttleMs) setTimeout(pump, served.throttleMs);
+    else setImmediate(pump);
+  };
+  pump();
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+beforeAll(async () => {
+  server = http.createServer(serve);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const model = fs.readFileSync(await tinyModel({ arch: 'llama', type: 'q8_0' }));
+  files.set('/tiny.gguf', { body: model });
+  files.set('/cut.gguf', { body: model, cutAfter: 1_000_000 });
+  files.set('/slow.gguf', { body: model, throttleMs: 20 });
+  files.set('/page.gguf', { body: Buffer.from('<!doctype html><html><body>a model page, not a model</body></html>') });
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('downloadModel', () => {
+  it('downloads a GGUF byte for byte, reporting progress up to the total', async () => {
+    const progress: Array<{ bytesDone: number; totalBytes: number }> = [];
+    const served = files.get('/tiny.gguf')!.body;
+    const result = await downloadModel({ source: `${base}/tiny.gguf`, modelsDir: path.join(dir, 'a'), onProgress: (p) => progress.push(p) });
+    expect(result.path).toBe(path.join(dir, 'a', 'tiny.gguf'));
+    expect(result.bytes).toBe(served.length);
+    expect(result.sha256).toBe(sha(served));
+    expect(sha(fs.readFileSync(result.path))).toBe(sha(served));
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)).toEqual({ bytesDone: served.length, totalBytes: served.length });
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.bytesDone).toBeGreaterThanOrEqual(progress[i - 1]!.bytesDone);
+  });
+
+  it('survives a connection cut mid-file: retried with a range request, the file is still exact', async () => {
+    requests.length = 0;
+    const served = files.get('/cut.gguf')!.body;
+    const result = await downloadModel({ source: `${base}/cut.gguf`, modelsDir: path.join(dir, 'b'), sha256: sha(served) });
+    expect(sha(fs.readFileSync(result.path))).toBe(sha(served));
+    const ranged = requests.filter((r) => r.url === '/cut.gguf' && r.range);
+    expect(ranged.length, JSON.stringify(requests)).toBeGreaterThanOrEqual(2); // the cut one and its retry
+  });
+
+  it('enforces the sha256: a mismatch deletes the file and names both hashes', async () => {
+    const wrong = 'f'.repeat(64);
+    const error = (await downloadModel({ source: `${base}/tiny.gguf`, modelsDir: path.join(dir, 'c'), sha256: wrong }).catch((e) => e)) as SooError;
+    expect(error).toBeInstanceOf(SooError);
+    expect(error.code).toBe('bad_input');
+    expect(error.message).toContain(wrong);
+    expect(error.message).toContain(sha(files.get('/tiny.gguf')!.body));
+    expect(fs.existsSync(path.join(dir, 'c', 'tiny.gguf'))).toBe(false);
+  });
+
+  it('404: a not_found error naming the URL, and no file', async () => {
+    const error = (await downloadModel({ source: `${base}/missing.gguf`, modelsDir: path.join(dir, 'd') }).catch((e) => e)) as SooError;
+    expect(error).toBeInstanceOf(SooError);
+    expect(error.code).toBe('not_found');
+    expect(error.message).toContain(`${base}/missing.gguf`);
+    expect(error.message).toContain('404');
+    expect(fs.readdirSync(path.join(dir, 'd')).filter((f) => f.endsWith('.gguf'))).toEqual([]);
+  });
+
+  it('a body that is not GGUF (an HTML page) is refused and deleted', async () => {
+    const error = (await downloadModel({ source: `${base}/page.gguf`, modelsDir: path.join(dir, 'e') }).catch((e) => e)) as SooError;
+    expect(error.code).toBe('bad_input');
+    expect(error.message).toContain('not a GGUF file');
+    expect(error.message).toContain(Buffer.from('<!do').toString('hex'));
+    expect(fs.existsSync(path.join(dir, 'e', 'page.gguf'))).toBe(false);
+  });
+
+  it('a cancel rejects with the signal reason', async () => {
+    const controller = new AbortController();
+    const run = downloadModel({
+      source: `${base}/slow.gguf`,
+      modelsDir: path.join(dir, 'f'),
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.bytesDone > 256 * 1024) controller.abort(new Error('user cancelled'));
+      },
+    });
+    await expect(run).rejects.toThrow('user cancelled');
+  });
+
+  it('checks sources before any request', () => {
+    expect(checkSource(' hf:TheBloke/Mistral-7B-Instruct-v0.2-GGUF/mistral-7b-instruct-v0.2.Q4_K_M.gguf ')).toBe(
+      'hf:TheBloke/Mistral-7B-Instruct-v0.2-GGUF/mistral-7b-instruct-v0.2.Q4_K_M.gguf',
+    );
+    expect(checkSource('hf:owner/repo:Q8_0')).toBe('hf:owner/repo:Q8_0');
+    for (const bad of ['hf:owner', 'ftp://x/y.gguf', 'model.gguf', 'hf:owner/repo/readme.md']) {
+      expect(() => checkSource(bad), bad).toThrow(SooError);
+    }
+  });
+});
