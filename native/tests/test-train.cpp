@@ -283,6 +283,14 @@ void test_determinism() {
     const auto c = train_adapter_bytes(model, 99, "c");
     check(!a.empty() && a == b, "same seed -> byte-identical adapter (" + std::to_string(a.size()) + " bytes)");
     check(a != c, "another seed -> different adapter");
+    // a quantized base takes the extra-buffer (AMX / repacked) kernels where the CPU has them
+    tiny_gguf_params mp;
+    mp.n_layer = 3; mp.n_embd = 64; mp.n_head = 4; mp.n_head_kv = 2; mp.n_ff = 128; mp.n_vocab = 64; mp.type = GGML_TYPE_Q8_0;
+    const std::string q8 = model_path("small-q8_0");
+    tiny_gguf_write(q8, mp);
+    const auto qa = train_adapter_bytes(q8, 1234, "qa");
+    const auto qb = train_adapter_bytes(q8, 1234, "qb");
+    check(!qa.empty() && qa == qb, "same seed on a Q8_0 base -> byte-identical adapter");
 }
 
 // --- errors -------------------------------------------------------------------------------------------------
