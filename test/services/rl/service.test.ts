@@ -1,0 +1,132 @@
+/**
+ * RlService on a real SQLite store (tiny budgets): every operation records an 'rl' run with its
+ * config, steps, metrics and checkpoint; a cancelled run keeps its checkpoint and resumes to the end;
+ * SOO fine-tuning refuses a non-deceptive source; the report computes the three grid MSEs and the
+ * classification curve; and `soo-lab rl ... --json` prints one object with "run_id" (exit 2 on bad input).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase, RunRepository, type Store } from '../../../electron/services/store/index.ts';
+import { APP_ROOT } from '../../../electron/services/paths.ts';
+import { RlService } from '../../../electron/services/rl/service.ts';
+import { readCheckpoint } from '../../../electron/services/rl/checkpoint.ts';
+import { MADDPG_CHECKPOINT, type MaddpgCheckpoint } from '../../../electron/services/rl/train.ts';
+import { SooError } from '../../../electron/contract/errors.ts';
+
+const TINY = { episodes: 12, batchSize: 64, updateEvery: 25, warmupSteps: 200, logEvery: 4, checkpointEvery: 4, evalEpisodes: 4 };
+
+let dir: string;
+let store: Store;
+let runs: RunRepository;
+let rl: RlService;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'soo-rl-'));
+  store = openDatabase(path.join(dir, 'soo-lab.db'));
+  runs = new RunRepository(store.db);
+  rl = new RlService({ runs, db: store.db, dataDir: dir, appVersion: '0.0.0-test' });
+});
+
+afterAll(() => {
+  store.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('RlService', () => {
+  let deceptiveId = '';
+  let honestId = '';
+
+  it('train records a done rl run with config, per-window steps, metrics and a checkpoint artifact', { timeout: 120_000 }, async () => {
+    const progress: number[] = [];
+    const r = await rl.train({ mode: 'deceptive', seed: 4, ...TINY }, { onProgress: (p) => progress.push(p.done) });
+    deceptiveId = r.run_id;
+    const run = runs.get(r.run_id)!;
+    expect(run.kind).toBe('rl');
+    expect(run.status).toBe('done');
+    expect(run.seed).toBe(4);
+    expect(run.config).toMatchObject({ action: 'train', mode: 'deceptive', episodes: 12, gamma: 0.95, tau: 0.01, lr: 0.01 });
+    expect(runs.steps(r.run_id).map((s) => s.step)).toEqual([4, 8, 12]);
+    expect(progress).toEqual([4, 8, 12]);
+    const metrics = Object.fromEntries(runs.metrics(r.run_id).map((m) => [m.name, m.value]));
+    expect(metrics['train.env_steps']).toBe(12 * 50);
+    expect(metrics['train.updates']).toBe(r.updates);
+    // updates: every 25 steps once 200 transitions are in: steps 200, 225, ..., 600 -> 17
+    expect(r.updates).toBe(17);
+    expect(metrics['eval.episodes']).toBe(4);
+    expect(runs.artifacts(r.run_id)).toEqual([expect.objectContaining({ kind: 'checkpoint', path: r.checkpoint })]);
+    expect(existsSync(r.checkpoint)).toBe(true);
+  });
+
+  it('a cancelled run keeps its checkpoint and resumes to the end', { timeout: 120_000 }, async () => {
+    const controller = new AbortController();
+    let id = '';
+    await expect(
+      rl.train({ mode: 'honest', seed: 4, ...TINY }, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.done === 4) controller.abort(new SooError({ code: 'cancelled', message: 'stop' }));
+        },
+      }).catch((error: unknown) => {
+        id = runs.list({ kind: 'rl', limit: 1 })[0]!.id;
+        throw error;
+      }),
+    ).rejects.toThrow(/stop/);
+    expect(runs.get(id)!.status).toBe('cancelled');
+    const ckpt = readCheckpoint<MaddpgCheckpoint>(rl.checkpointPath(id), MADDPG_CHECKPOINT);
+    expect(ckpt.state.episode).toBe(4);
+    const resumed = await rl.resume(id);
+    honestId = resumed.run_id;
+    expect(resumed.run_id).toBe(id);
+    expect(resumed.episodes).toBe(12);
+    expect(resumed.env_steps).toBe(12 * 50);
+    expect(runs.get(id)!.status).toBe('done');
+    expect(runs.steps(id).map((s) => s.step)).toEqual([4, 8, 12]);
+  });
+
+  it('soo refuses a non-deceptive source and fine-tunes a deceptive one', { timeout: 120_000 }, async () => {
+    await expect(rl.soo({ fromRunId: honestId })).rejects.toMatchObject({ data: { code: 'bad_input' } });
+    await expect(rl.soo({ fromRunId: 'no-such-run' })).rejects.toMatchObject({ data: { code: 'not_found' } });
+    const r = await rl.soo({ fromRunId: deceptiveId, episodes: 6, batchSize: 64, updateEvery: 10, warmupSteps: 64, logEvery: 3, evalEpisodes: 4 });
+    expect(r.seed).toBe(4); // from the source run
+    expect(r.updates).toBeGreaterThan(0);
+    const run = runs.get(r.run_id)!;
+    expect(run.config).toMatchObject({ action: 'soo', fromRunId: deceptiveId, sooWeight: 1, capabilityWeight: 1 });
+    expect(runs.steps(r.run_id)[0]!.metrics).toHaveProperty('soo_term');
+  });
+
+  it('report: three grid MSEs and the classification curve, recorded as a run', { timeout: 120_000 }, async () => {
+    const r = await rl.report({ episodes: 6, episodeCounts: [1, 3] });
+    expect(r.seeds).toEqual([4]);
+    expect(r.agents.map((a) => a.role).sort()).toEqual(['deceptive', 'honest', 'soo']);
+    expect(r.behaviour.map((b) => b.pair)).toEqual(['soo_vs_honest', 'soo_vs_deceptive', 'honest_vs_deceptive']);
+    for (const b of r.behaviour) expect(b.seeds).toBe(1);
+    expect(r.classification.map((c) => c.episodes)).toEqual([1, 3, 6]);
+    const names = runs.metrics(r.run_id).map((m) => m.name);
+    expect(names).toContain('behaviour.honest_vs_deceptive');
+    expect(names).toContain('classification.episodes_6');
+    const e = await rl.evaluate({ runIds: [deceptiveId, honestId], episodes: 3 });
+    expect(e.agents.map((a) => a.role)).toEqual(['deceptive', 'honest']);
+    expect(runs.get(e.run_id)!.status).toBe('done');
+  });
+});
+
+describe('soo-lab rl (the binary)', () => {
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/soo-lab.mjs', '--db', path.join(dir, 'cli.db'), ...args], { cwd: APP_ROOT, encoding: 'utf8', env: { ...process.env, SOO_LAB_DEBUG: '' } });
+
+  it('rl train --json prints one object with run_id; bad input exits 2', { timeout: 120_000 }, () => {
+    const r = cli('--json', 'rl', 'train', '--mode', 'honest', '--episodes', '2', '--seed', '1', '--warmup', '50', '--batch', '16', '--update-every', '50', '--eval-episodes', '1');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { run_id: string; episodes: number; mode: string };
+    expect(out).toMatchObject({ episodes: 2, mode: 'honest' });
+    expect(out.run_id).toMatch(/^[0-9a-f-]{36}$/);
+    const bad = cli('rl', 'train', '--mode', 'sneaky');
+    expect(bad.status).toBe(2);
+    const noRun = cli('--json', 'rl', 'soo', '--from', 'nope');
+    expect(noRun.status).toBe(2);
+    expect(JSON.parse(noRun.stdout)).toMatchObject({ error: { code: 'not_found' } });
+  });
+});
