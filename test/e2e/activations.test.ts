@@ -10,7 +10,7 @@
  * - Cancel ends a running job as cancelled, without an error banner.
  * - In the Scenarios designer, choosing the model fills the Tokens column and flags a pair reworded
  *   to break alignment with a red badge and a summary line.
- * Screenshot: test-output/screenshots/activations-heatmap.png. Fails on console errors and CSP violations.
+ * Screenshots: test-output/screenshots/activations-heatmap.png, designer-token-counts.png. Fails on console errors and CSP violations.
  * Skipped only when the native addon is not built (the page is hidden then).
  */
 import { execFileSync } from 'node:child_process';
@@ -37,6 +37,7 @@ declare class MutationObserver {
 }
 
 const SCREENSHOT = path.resolve('test-output/screenshots/activations-heatmap.png');
+const DESIGNER_SCREENSHOT = path.resolve('test-output/screenshots/designer-token-counts.png');
 const STEP_MS = 20_000;
 /** A latent job on the tiny model: seconds, but the 2-core machine is often shared with builds. */
 const JOB_MS = 180_000;
@@ -229,6 +230,7 @@ describe.skipIf(!addonBuilt)('Activations page (browser harness, tiny model)', (
     await expectText(badge, /^self \d+ \/ other \d+$/);
     const [, self, other] = /^self (\d+) \/ other (\d+)$/.exec((await badge.textContent())!)!;
     expect(Number(other)).toBeGreaterThan(Number(self));
+    await page.screenshot({ path: DESIGNER_SCREENSHOT });
     expect(await page.evaluate(() => window.__csp)).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });

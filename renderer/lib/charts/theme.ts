@@ -15,7 +15,7 @@ export function chartTheme(): ChartTheme {
     text: v('--text', '#1d2320'),
     muted: v('--muted', '#5e6a63'),
     grid: v('--border', '#d8ddd4'),
-    base: v('--chart-base', '#5e6a63'),
+    base: v('--muted', '#5e6a63'),
     adapter: v('--accent', '#2f6f62'),
     font: v('--font', 'system-ui, sans-serif'),
   };
