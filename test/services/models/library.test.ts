@@ -87,7 +87,7 @@ describe('ModelHashCache', () => {
 
     // same size, other content, other mtime: hashed again
     const bytes = fs.readFileSync(file);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     fs.writeFileSync(file, bytes);
     fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
     const changed = createHash('sha256').update(bytes).digest('hex');
