@@ -326,6 +326,12 @@ void test_errors() {
         p.targets = { "attn_qq" };
         soo_trainer_init(p, make_pairs(2, 8, 64));
     }, "attn_qq");
+    expect_bad_input("only FFN targets at layer 0 -> bad_input", [&] {
+        soo_train_params p = train_params(model);
+        p.layer   = 0;
+        p.targets = { "ffn_up" };
+        soo_trainer_init(p, make_pairs(2, 8, 64));
+    }, "no LoRA weights");
     expect_bad_input("not a GGUF -> bad_input", [&] {
         soo_train_params p = train_params(g_tmp + "/does-not-exist.gguf");
         soo_trainer_init(p, make_pairs(2, 8, 64));

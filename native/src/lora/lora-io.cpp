@@ -88,6 +88,10 @@ std::unique_ptr<lora_weights> lora_weights_init(const base_weights & base, const
             names.emplace_back(weight, w->ne[0], w->ne[1]);
         }
     }
+    if (names.empty()) {
+        throw soo_error(SOO_ERROR_BAD_INPUT, "no LoRA weights to train: the FFN targets of layer " + std::to_string(n_last) +
+                        " are above its attn_out tap, and there are no layers below it (hint: add an attention target)");
+    }
     auto lora = alloc_lora(names, rank, alpha, buft);
 
     // A ~ U(-1/sqrt(n_in), 1/sqrt(n_in)), one stream per tensor; B stays 0

@@ -58,6 +58,18 @@ void validate_params(const soo_train_params & p, const std::vector<soo_pair> & p
     if (!(o.lr > 0.0f) || !(o.beta1 >= 0.0f && o.beta1 < 1.0f) || !(o.beta2 >= 0.0f && o.beta2 < 1.0f) || !(o.eps > 0.0f) || !(o.weight_decay >= 0.0f)) {
         throw_bad("invalid AdamW settings: need lr > 0, 0 <= beta1, beta2 < 1, eps > 0, weight_decay >= 0");
     }
+    const auto & known = base_weights_lora_targets();
+    if (p.targets.empty()) throw_bad("no LoRA targets given (e.g. attn_q, attn_v)");
+    for (const std::string & t : p.targets) {
+        if (std::find(known.begin(), known.end(), t) == known.end()) {
+            throw_bad("unknown LoRA target '" + t + "' (known: attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down)");
+        }
+    }
+    if (p.rank < 1) throw_bad("LoRA rank must be >= 1, got " + std::to_string(p.rank));
+    if (!(p.alpha > 0.0f)) throw_bad("LoRA alpha must be > 0, got " + std::to_string(p.alpha));
+    if (p.layer == 0 && std::all_of(p.targets.begin(), p.targets.end(), [](const std::string & t) { return t.rfind("ffn_", 0) == 0; })) {
+        throw_bad("no LoRA weights to train: the FFN targets of layer 0 are above its attn_out tap, and there are no layers below it (hint: add an attention target)");
+    }
     if (pairs.empty()) throw_bad("no training pairs given");
     for (size_t i = 0; i < pairs.size(); ++i) {
         soo_loss_check(p.positions, (int64_t) pairs[i].self.size(), (int64_t) pairs[i].other.size(), "pair " + std::to_string(i));
