@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTf, tf } from '../../../electron/services/rl/tf.ts';
 import { Mlp } from '../../../electron/services/rl/maddpg/mlp.ts';
+import { dense } from '../../../electron/services/rl/maddpg/dense.ts';
 import { CRITIC_IN, Maddpg, clipEach } from '../../../electron/services/rl/maddpg/maddpg.ts';
 import { ReplayBuffer, TRANSITION_WIDTH, COL } from '../../../electron/services/rl/maddpg/replay.ts';
 import { OuNoise, noiseSigma } from '../../../electron/services/rl/maddpg/noise.ts';
@@ -101,6 +102,23 @@ describe('Mlp', () => {
     for (let k = 0; k < t1.length; k += 37) expect(t1[k]).toBeCloseTo(0.25 * s0[k]! + 0.75 * t0[k]!, 6);
     source.dispose();
     target.dispose();
+  });
+});
+
+describe('dense', () => {
+  it('has the value and the gradients of tf.matMul (its own rule, on the fast kernel)', () => {
+    const rng = Rng.create(6);
+    const x = tf.tensor2d(randomInput(rng, 33, 20), [33, 20]);
+    const w = tf.tensor2d(randomInput(rng, 20, 7), [20, 7]);
+    const dy = tf.tensor2d(randomInput(rng, 33, 7), [33, 7]);
+    const f = (op: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D) => tf.grads((a: tf.Tensor, b: tf.Tensor) => op(a as tf.Tensor2D, b as tf.Tensor2D));
+    const [gxRef, gwRef] = f((a, b) => tf.matMul(a, b))([x, w], dy);
+    const [gx, gw] = f(dense)([x, w], dy);
+    const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;
+    const TOL = 1e-5; // float32 sums of 33 terms, maybe in another order
+    expect(maxDiff(dense(x, w), tf.matMul(x, w))).toBeLessThan(TOL);
+    expect(maxDiff(gx!, gxRef!)).toBeLessThan(TOL);
+    expect(maxDiff(gw!, gwRef!)).toBeLessThan(TOL);
   });
 });
 

@@ -11,6 +11,7 @@
  */
 import { tf } from '../tf.ts';
 import { Rng } from '../rng.ts';
+import { dense } from './dense.ts';
 
 export const HIDDEN = 64;
 /** Negative slope of the leaky ReLU (PyTorch's default). */
@@ -53,9 +54,9 @@ export class Mlp {
   /** Forward in tfjs. x [batch, in] -> {h1 [batch, 64], h2 [batch, 64], out [batch, out]} (out is linear). */
   forward(x: tf.Tensor2D): { h1: tf.Tensor2D; h2: tf.Tensor2D; out: tf.Tensor2D } {
     const [W1, b1, W2, b2, W3, b3] = this.vars as unknown as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
-    const h1 = tf.leakyRelu(tf.add(tf.matMul(x, W1), b1), LEAKY_SLOPE) as tf.Tensor2D;
-    const h2 = tf.leakyRelu(tf.add(tf.matMul(h1, W2), b2), LEAKY_SLOPE) as tf.Tensor2D;
-    const out = tf.add(tf.matMul(h2, W3), b3) as tf.Tensor2D;
+    const h1 = tf.leakyRelu(tf.add(dense(x, W1), b1), LEAKY_SLOPE) as tf.Tensor2D;
+    const h2 = tf.leakyRelu(tf.add(dense(h1, W2), b2), LEAKY_SLOPE) as tf.Tensor2D;
+    const out = tf.add(dense(h2, W3), b3) as tf.Tensor2D;
     return { h1, h2, out };
   }
 
