@@ -81,6 +81,8 @@ export interface EvaluatedResponse {
   values: Record<string, string>;
   evidence: ClassifyEvidence;
   stopReason: Generation['stopReason'];
+  /** New tokens generated for this response. */
+  generatedTokens: number;
 }
 
 export interface EvaluationResult {
@@ -236,6 +238,7 @@ function classifyOne(prompt: RenderedPrompt, generation: Generation): EvaluatedR
     values: prompt.values,
     evidence,
     stopReason: generation.stopReason,
+    generatedTokens: generation.tokens.length,
   };
 }
 
@@ -252,6 +255,6 @@ function toRunResponse(r: EvaluatedResponse): RunResponse {
     deceptiveValue: r.deceptiveValue,
     honestValue: r.honestValue,
     values: r.values,
-    evidence: { ...spans, stopReason: r.stopReason, ...(r.evidence.text !== r.response ? { text: r.evidence.text } : {}) },
+    evidence: { ...spans, stopReason: r.stopReason, generatedTokens: r.generatedTokens, ...(r.evidence.text !== r.response ? { text: r.evidence.text } : {}) },
   };
 }
