@@ -110,6 +110,61 @@ export interface NativeLoadOptions {
   useMmap?: boolean;
 }
 
+/** Options of trainSoo (native/src/napi/train-worker.h); defaults are the trainer's (soo-trainer.h). */
+export interface NativeTrainOptions {
+  /** Base model GGUF (llama or qwen2 architecture; F32/F16/Q8_0/Q4_K...). */
+  modelPath: string;
+  /** The SOO layer L (0-based): the loss is on attn_out-L; LoRA goes on layers 0..L. */
+  layer: number;
+  /** Token ids per pair (BOS included as the tokenizer gives it). Under 'full' self/other lengths must match. */
+  pairs: { self: Int32Array | number[]; other: Int32Array | number[] }[];
+  /** Where the adapter GGUF is written (atomically). */
+  outPath: string;
+  threads: number;
+  /** Subset of attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down. */
+  targets?: string[];
+  rank?: number;
+  alpha?: number;
+  /** LoRA input dropout probability in [0, 1). */
+  dropout?: number;
+  positions?: 'full' | 'last' | 'mean';
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  epochs?: number;
+  /** Pairs per optimizer step (gradients accumulated over the batch). */
+  batch?: number;
+  seed?: number;
+  /** Checkpoint file (adapter + AdamW state); written every checkpointEvery steps and on cancel. */
+  checkpointPath?: string;
+  checkpointEvery?: number;
+  /** A checkpoint to continue from (same layer/targets/rank/positions/seed/batch/pairs). */
+  resumeFrom?: string;
+  /** dL/dx through transposed weight copies (faster, more memory). Defaults to true. */
+  fastBackward?: boolean;
+}
+
+/** One optimizer step. */
+export interface NativeTrainProgress {
+  /** 1-based step; nSteps = epochs * ceil(pairs / batch). */
+  step: number;
+  nSteps: number;
+  epoch: number;
+  /** Mean SOO loss over the step's batch (before the update). */
+  loss: number;
+  stepMs: number;
+  tokensPerS: number;
+}
+
+export interface NativeTrainResult {
+  steps: number;
+  /** Loss of every step of THIS call (after a resume: the steps after the checkpoint). */
+  losses: Float32Array;
+  adapterPath: string;
+}
+
 export interface SooNativeAddon {
   /** Validates the file (magic, version, metadata, tensor ranges, architecture) then loads it, no warm-up. */
   loadModel(path: string, options?: NativeLoadOptions): Promise<NativeModel>;
@@ -118,6 +173,9 @@ export interface SooNativeAddon {
   supportedArchitectures(): string[];
   /** llama.cpp's build features (AVX2, ...). */
   systemInfo(): string;
+  /** SOO LoRA training as an async job on a pool thread; every step reaches onProgress. cancel() stops after
+   * the current step (writing a checkpoint when checkpointPath is set) and rejects with code 'cancelled'. */
+  trainSoo(options: NativeTrainOptions, onProgress?: (p: NativeTrainProgress) => void): { promise: Promise<NativeTrainResult>; cancel(): void };
   /** TEST ONLY: prints the message and aborts the process (proves the engine process isolates aborts). */
   debugAbort(message?: string): never;
 }

@@ -6,7 +6,9 @@
 //   2. makes sure the llama.cpp source is at .cache/llama.cpp, cloning it offline from the git bundle that
 //      node-llama-cpp ships (node_modules/node-llama-cpp/llama/gitRelease.bundle) when missing;
 //   3. configures native/ with plain CMake against node-api-headers + node-addon-api (nothing is downloaded)
-//      and builds only the soo_native target (and the llama/ggml libraries it needs).
+//      and builds the soo_native target (incl. the soo_train training library and the llama/ggml libraries
+//      it needs) plus the two small training test binaries the native tests run (test-train: the C++
+//      suite; train-cli: trains from token ids). SOO_LAB_NATIVE_TARGETS=soo_native builds the addon only.
 //
 // Usage: node scripts/build-native.mjs [--postinstall] [--clean]
 //   --postinstall  never fail: on any problem print why, record it in native/build/build-error.txt (the
@@ -16,6 +18,7 @@
 //   SOO_LAB_GPU=cuda|vulkan|metal   build a GPU backend in (default: CPU only)
 //   SOO_LAB_SKIP_NATIVE=1           skip the build (postinstall on machines that never run the engine)
 //   SOO_LAB_BUILD_JOBS=N            parallel compile jobs (default: number of CPUs)
+//   SOO_LAB_NATIVE_TARGETS=a,b      CMake targets to build (default: soo_native,test-train,train-cli)
 //   CMAKE_GENERATOR                 as usual for CMake (Ninja is used when present)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -31,6 +34,8 @@ const ADDON_PATH = path.join(BUILD_DIR, 'Release', 'soo_native.node');
 const ERROR_FILE = path.join(BUILD_DIR, 'build-error.txt');
 const LLAMA_DIR = path.join(ROOT, '.cache', 'llama.cpp');
 const require = createRequire(import.meta.url);
+/** What the default tests need: the addon (taps, training) and the training test binaries. */
+const DEFAULT_TARGETS = ['soo_native', 'test-train', 'train-cli'];
 
 const args = new Set(process.argv.slice(2));
 const postinstall = args.has('--postinstall');
@@ -118,7 +123,9 @@ function build() {
   run('cmake', configure, 'configuring native/ with CMake');
 
   const jobs = process.env.SOO_LAB_BUILD_JOBS ?? String(os.availableParallelism?.() ?? os.cpus().length);
-  run('cmake', ['--build', BUILD_DIR, '--target', 'soo_native', '--config', 'Release', '--parallel', jobs], 'building soo_native');
+  const targets = (process.env.SOO_LAB_NATIVE_TARGETS ?? DEFAULT_TARGETS.join(',')).split(',').map((t) => t.trim()).filter(Boolean);
+  if (!targets.includes('soo_native')) targets.unshift('soo_native');
+  run('cmake', ['--build', BUILD_DIR, '--target', ...targets, '--config', 'Release', '--parallel', jobs], `building ${targets.join(', ')}`);
   if (!fs.existsSync(ADDON_PATH)) throw new BuildError(`the build finished but ${ADDON_PATH} is missing`);
   console.log(`[build-native] built ${path.relative(ROOT, ADDON_PATH)}`);
 }

@@ -30,7 +30,7 @@ export interface AppInfo {
   pages: PageId[];
 }
 
-export type PageId = 'models' | 'scenarios' | 'activations' | 'experiments' | 'runs' | 'reports';
+export type PageId = 'models' | 'scenarios' | 'activations' | 'train' | 'experiments' | 'runs' | 'reports';
 
 export interface PackSummary {
   id: string;
@@ -210,6 +210,72 @@ export const latentStartInput = z.object({
   layers: z.array(z.number().int().min(0).max(1000)).min(1).max(1000).optional(),
 });
 
+// ---- SOO LoRA training (issue: native engine II) -----------------------------------------------
+
+/** A published training preset (electron/services/training/presets.ts). */
+export interface TrainPresetInfo {
+  name: string;
+  source: string;
+  description: string;
+  /** SOO layer L (0-based). */
+  layer: number;
+  targets: string[];
+  rank: number;
+  alpha: number;
+  dropout: number;
+  lr: number;
+  epochs: number;
+  batch: number;
+  gradAccumulation: number;
+  positions: 'full' | 'last' | 'mean';
+}
+
+/** The result of a training job (`train.start` / `train.resume`, delivered by `onJobDone`). */
+export interface TrainJobResult {
+  adapter: string;
+  adapterSha256: string;
+  steps: number;
+  loss_first: number;
+  loss_last: number;
+  /** Loss per optimizer step, step 1 first. */
+  losses: number[];
+  seconds: number;
+  run_id: string;
+  jobId: string | null;
+}
+
+const trainTarget = z.enum(['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']);
+
+export const trainStartInput = z.object({
+  modelPath,
+  /** Pairs from a pack (packId or a draft pack, set 'train' by default) ... */
+  packId: id.optional(),
+  pack: z.unknown().optional(),
+  set: z.enum(['train', 'probe']).default('train'),
+  n: count.default(52),
+  /** Seed of the pairs' sampling from the pack. */
+  pairsSeed: seed.default(0),
+  /** ... or a JSONL file of {self, other}. */
+  pairsFile: z.string().min(1).max(4096).optional(),
+  preset: z.string().min(1).max(100).optional(),
+  layer: z.number().int().min(0).max(10_000).optional(),
+  targets: z.array(trainTarget).min(1).max(7).optional(),
+  rank: z.number().int().min(1).max(1024).optional(),
+  alpha: z.number().positive().max(1e6).optional(),
+  dropout: z.number().min(0).lt(1).optional(),
+  lr: z.number().positive().max(10).optional(),
+  epochs: z.number().int().min(1).max(100_000).optional(),
+  batch: z.number().int().min(1).max(4096).optional(),
+  gradAccumulation: z.number().int().min(1).max(4096).optional(),
+  positions: z.enum(['full', 'last', 'mean']).optional(),
+  /** Training seed (LoRA init, dropout, order). */
+  seed: seed.default(0),
+  threads: z.number().int().min(1).max(1024).optional(),
+  checkpointEvery: z.number().int().min(0).max(1e9).optional(),
+  /** Adapter file; defaults to a new file under the app data folder's adapters/. */
+  outPath: z.string().min(1).max(4096).optional(),
+});
+
 export const api = {
   'app.info': entry<AppInfo>()(none),
 
@@ -237,6 +303,13 @@ export const api = {
   'activations.perToken': entry<PerTokenResult>()(z.object({ jobId: id, pairIndex: z.number().int().min(0) })),
   /** The numbers of a finished latent job as CSV (one row per layer and pair) or JSON (the whole result). */
   'activations.export': entry<ExportText>()(z.object({ jobId: id, format: z.enum(['csv', 'json']) })),
+
+  /** Published training presets (Mistral-7B, Gemma-2-27B recipes; tiny for tests). */
+  'train.presets': entry<TrainPresetInfo[]>()(none),
+  /** Checks the inputs (model, layer, pairs, token alignment), then trains as a job; TrainJobResult arrives in onJobDone. */
+  'train.start': entry<{ jobId: string; runId: string }>()(trainStartInput),
+  /** Continues a cancelled or failed training run from its checkpoint, as a job. */
+  'train.resume': entry<{ jobId: string; runId: string }>()(z.object({ runId: id })),
 
   /** Jobs: long work started by other entries reports through `onJobProgress` / `onJobDone` events. */
   'jobs.list': entry<JobSummary[]>()(none),

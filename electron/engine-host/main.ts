@@ -77,7 +77,7 @@ interface Job {
   cancelled: boolean;
 }
 const queue: Job[] = [];
-let current: { job: Job; model?: NativeModel } | undefined;
+let current: { job: Job; model?: NativeModel; cancel?: () => void } | undefined;
 
 type Handler<M extends EngineMethod> = (input: EngineInput<M>, job: Job) => Promise<EngineOutput<M>>;
 const handlers: { [M in EngineMethod]: Handler<M> } = {
@@ -114,6 +114,15 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return model.taps(options, (done, total) => {
       send({ type: 'progress', id: job.id, progress: { done, total, unit: 'tokens' } });
     });
+  },
+  'train.run': async (input, job) => {
+    if (job.cancelled) throw cancelledError();
+    const run = loadAddon().trainSoo(input, (p) => {
+      send({ type: 'progress', id: job.id, progress: { done: p.step, total: p.nSteps, unit: 'steps', train: { ...p } } });
+    });
+    if (current) current.cancel = run.cancel;
+    const result = await run.promise;
+    return { steps: result.steps, losses: Array.from(result.losses), adapterPath: result.adapterPath };
   },
   'debug.crash': async (input) => {
     if (!DEBUG_ENABLED) throw badInput('debug.crash is disabled (start the engine with debug enabled)');
@@ -178,6 +187,7 @@ function onMessage(message: ToEngine): void {
       if (current?.job.id === message.id) {
         current.job.cancelled = true;
         current.model?.cancel();
+        current.cancel?.();
       }
       break;
     }

@@ -13,6 +13,7 @@ import { EngineClient } from './engine/engineClient.ts';
 import { ActivationsService } from './activations/activationsService.ts';
 import { ActivationsJobs } from './activations/activationsJobs.ts';
 import { nativeEngineAvailable } from './activations/nativeEngine.ts';
+import { TrainingService } from './training/trainingService.ts';
 
 export interface ServicesConfig {
   /** SQLite file. Defaults to the app data folder's soo-lab.db (or SOO_LAB_DB). */
@@ -23,6 +24,8 @@ export interface ServicesConfig {
   migrationsDir?: string;
   /** The app version recorded with runs; defaults to package.json's. */
   version?: string;
+  /** Where trained adapters go (<dataDir>/adapters); defaults to the database's folder. */
+  dataDir?: string;
 }
 
 export interface Services extends Disposable {
@@ -35,6 +38,8 @@ export interface Services extends Disposable {
   readonly activations: ActivationsService;
   /** Latent SOO jobs, token counts, per-token views and exports (the Activations page, `soo-lab latent`). */
   readonly activationsJobs: ActivationsJobs;
+  /** SOO LoRA training (the Train page, `soo-lab train`). */
+  readonly training: TrainingService;
   info(): AppInfo;
   /** Cancels jobs, asks the engine process to stop (without waiting) and closes the store. */
   dispose(): void;
@@ -61,6 +66,7 @@ export function createServices(config: ServicesConfig = {}): Services {
   const activations = new ActivationsService(engine);
   const version = config.version ?? appVersion();
   const activationsJobs = new ActivationsJobs({ activations, engine, scenarios, jobs, runs, appVersion: version });
+  const training = new TrainingService({ engine, runs, jobs, activationsJobs, db: store.db, dataDir: config.dataDir ?? path.dirname(path.resolve(dbPath)), appVersion: version });
   let disposed = false;
   let engineStopped: Promise<void> = Promise.resolve();
   const dispose = () => {
@@ -78,12 +84,13 @@ export function createServices(config: ServicesConfig = {}): Services {
     engine,
     activations,
     activationsJobs,
+    training,
     info: () => ({
       version,
       dbPath,
       schemaVersion: store.schemaVersion,
       platform: process.platform,
-      pages: nativeEngineAvailable() ? ['scenarios', 'activations'] : ['scenarios'],
+      pages: nativeEngineAvailable() ? ['scenarios', 'activations', 'train'] : ['scenarios'],
     }),
     dispose,
     disposeAsync: async () => {

@@ -3,12 +3,14 @@
 //   inspectGguf(path, options?)      -> GgufSummary (validation only)  (model/gguf-check.cpp)
 //   supportedArchitectures()         -> string[]
 //   systemInfo()                     -> string (llama.cpp build features)
+//   trainSoo(options, onProgress?) -> {promise, cancel}               (napi/train-worker.cpp)
 //   debugAbort(message?)             -> never: aborts the process (test-only proof of engine isolation)
 #include "errors.h"
 #include "log-capture.h"
 #include "model/gguf-check.h"
 #include "napi/convert.h"
 #include "napi/model-wrap.h"
+#include "napi/train-worker.h"
 #include "napi/workers.h"
 
 #include "llama.h"
@@ -76,6 +78,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("inspectGguf", Napi::Function::New<inspect_gguf>(env, "inspectGguf"));
     exports.Set("supportedArchitectures", Napi::Function::New<supported_architectures>(env, "supportedArchitectures"));
     exports.Set("systemInfo", Napi::Function::New<system_info>(env, "systemInfo"));
+    exports.Set("trainSoo", Napi::Function::New<train_soo>(env, "trainSoo"));
     exports.Set("debugAbort", Napi::Function::New<debug_abort>(env, "debugAbort"));
     return exports;
 }

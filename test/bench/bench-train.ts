@@ -40,7 +40,6 @@ const N_TOKENS = Number(args.tokens);
 const REPS = Number(args.reps);
 const THREADS = Number(args.threads);
 const TYPE = args.type as 'q8_0' | 'f16' | 'f32' | 'q4_k';
-const TRAIN_ADDON = path.resolve('native/build/Release/soo_train_addon.node');
 
 interface TrainProgress { step: number; stepMs: number; loss: number }
 interface TrainAddon {
@@ -66,10 +65,10 @@ async function benchModel(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  for (const f of [addonPath(), TRAIN_ADDON]) if (!fs.existsSync(f)) throw new Error(`${f} is not built: run npm run build:native and build soo_train_addon`);
+  for (const f of [addonPath()]) if (!fs.existsSync(f)) throw new Error(`${f} is not built: run npm run build:native`);
   const file = await benchModel();
   const addon = createRequire(import.meta.url)(addonPath()) as SooNativeAddon;
-  const train = createRequire(import.meta.url)(TRAIN_ADDON) as TrainAddon;
+  const train = addon as unknown as TrainAddon; // trainSoo is part of soo_native
   const model = await addon.loadModel(file);
   const { nLayer, nVocab, nParams } = model.info();
   const layer = Math.floor(nLayer / 2);

@@ -3,7 +3,9 @@
  * weights the tests need to recompute things independently.
  *
  * Tests skip, with the reason printed once, ONLY when native/build/Release/soo_native.node is missing
- * (the postinstall build could not run); CI builds it in postinstall, so there they run.
+ * (the postinstall build could not run) AND the environment is not CI. Under CI (env CI set, as every CI
+ * service sets it) a missing addon fails every native test file at import: CI builds it in postinstall,
+ * so a missing addon there is a broken build, not a reason to skip.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,8 +16,17 @@ import type { SooNativeAddon } from '../../native/index.d.ts';
 
 export const ADDON_PATH = addonPath();
 export const addonBuilt = fs.existsSync(ADDON_PATH);
+if (!addonBuilt && isCi()) {
+  throw new Error(`[native tests] ${ADDON_PATH} is not built, and CI is set: the native tests must run in CI (npm run build:native)`);
+}
 if (!addonBuilt) {
   console.warn(`[native tests] SKIPPED: ${ADDON_PATH} is not built; run \`npm run build:native\``);
+}
+
+/** True when running under CI (env CI set to anything but '', '0' or 'false'). */
+export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.CI;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
 export function loadTestAddon(): SooNativeAddon {

@@ -1,6 +1,5 @@
 /**
- * The N-API training job (native/src/napi/train-worker.cpp) through the test module
- * native/build/Release/soo_train_addon.node (the same worker, before it is wired into soo_native):
+ * The N-API training job (native/src/napi/train-worker.cpp) through the main addon soo_native.node:
  * - every optimizer step reaches onProgress, in order, with the losses the promise returns;
  * - the written adapter is accepted by the addon's adapter check for the base architecture;
  * - cancel() rejects with code 'cancelled' before the last step and writes a checkpoint; resuming from it
@@ -8,7 +7,6 @@
  * - bad options throw bad_input synchronously; a misaligned pair rejects with bad_input naming the pair.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,9 +14,6 @@ import type { NativeModel } from '../../native/index.d.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt, loadTestAddon, THREADS } from './native-addon.ts';
 
-const TRAIN_ADDON = path.resolve('native/build/Release/soo_train_addon.node');
-const trainAddonBuilt = fs.existsSync(TRAIN_ADDON);
-if (!trainAddonBuilt) console.warn(`[native tests] train-worker SKIPPED: ${TRAIN_ADDON} not built (cmake --build native/build --target soo_train_addon)`);
 
 interface TrainProgress { step: number; nSteps: number; epoch: number; loss: number; stepMs: number; tokensPerS: number }
 interface TrainResult { steps: number; losses: Float32Array; adapterPath: string }
@@ -31,13 +26,13 @@ const PAIRS = [
   { self: 'The key is hidden; you need it.', other: 'The key is hidden; Bob needs it.' },
 ];
 
-describe.skipIf(!addonBuilt || !trainAddonBuilt)('trainSoo (N-API training job)', () => {
+describe.skipIf(!addonBuilt)('trainSoo (N-API training job)', () => {
   let train: TrainAddon;
   let dir: string;
   let modelPath: string;
   let pairs: { self: Int32Array; other: Int32Array }[];
   beforeAll(async () => {
-    train = createRequire(import.meta.url)(TRAIN_ADDON) as TrainAddon;
+    train = loadTestAddon() as unknown as TrainAddon;
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'soo-train-worker-'));
     modelPath = await tinyModel({ arch: 'llama', type: 'f32', layers: 3, kvHeads: 2 });
     const model: NativeModel = await loadTestAddon().loadModel(modelPath);

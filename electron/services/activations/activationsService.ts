@@ -74,7 +74,7 @@ export interface LatentOutput {
 }
 
 export interface ActivationsCallOptions {
-  onProgress?: (progress: { done: number; total: number; unit: 'tokens' }) => void;
+  onProgress?: (progress: { done: number; total: number; unit: 'tokens' | 'steps' }) => void;
   signal?: AbortSignal;
 }
 

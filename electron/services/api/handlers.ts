@@ -22,6 +22,13 @@ export function createApiHandlers(services: Services): ApiHandlers {
     'activations.latentStart': (input) => activationsJobs.startLatent(input),
     'activations.perToken': ({ jobId, pairIndex }) => activationsJobs.perToken(jobId, pairIndex),
     'activations.export': ({ jobId, format }) => activationsJobs.export(jobId, format),
+    'train.presets': () => services.training.presets(),
+    'train.start': ({ packId, pack, set, n, pairsSeed, ...rest }) =>
+      services.training.start({
+        ...rest,
+        ...(rest.pairsFile === undefined ? { pairsSource: { ...(packId !== undefined ? { packId } : {}), ...(pack !== undefined ? { pack } : {}), set, n, seed: pairsSeed } } : {}),
+      }),
+    'train.resume': ({ runId }) => services.training.startResume(runId),
     'jobs.list': () => services.jobs.list(),
     'jobs.cancel': ({ jobId }) => ({ cancelled: services.jobs.cancel(jobId) }),
   };

@@ -10,9 +10,9 @@
  * (after a crash) serves the next call without any replay.
  */
 import type { ErrorData } from '../../contract/errors.ts';
-import type { GgufSummary, NativeModelInfo, NativeTapsOptions, NativeTapsResult } from '../../../native/index.d.ts';
+import type { GgufSummary, NativeModelInfo, NativeTapsOptions, NativeTapsResult, NativeTrainOptions } from '../../../native/index.d.ts';
 
-export type { GgufSummary, NativeModelInfo, NativeTapsResult };
+export type { GgufSummary, NativeModelInfo, NativeTapsResult, NativeTrainOptions };
 
 /** What the engine process can do: method name -> input and output. */
 export interface EngineMethods {
@@ -35,6 +35,12 @@ export interface EngineMethods {
   /** Activation taps: see native/index.d.ts NativeTapsOptions. */
   'taps.run': { input: { modelPath: string } & NativeTapsOptions; output: NativeTapsResult };
   /**
+   * SOO LoRA training (native/index.d.ts NativeTrainOptions) on the CPU: one progress message per optimizer
+   * step (unit 'steps', `train` filled in). Cancel stops after the current step; with checkpointPath set a
+   * checkpoint is written first, so the run can resume from it. Losses are this call's steps only.
+   */
+  'train.run': { input: NativeTrainOptions; output: EngineTrainResult };
+  /**
    * TEST ONLY, refused unless the engine was started with debug enabled: ends the process the way a
    * native failure would ('abort': std::abort inside the addon; 'exit': process.exit(3)).
    */
@@ -52,11 +58,35 @@ export interface EngineHello {
   supportedArchitectures: string[];
 }
 
-/** Progress of a long call; `done`/`total` in the call's unit (tokens for taps.run). */
+/** Progress of a long call; `done`/`total` in the call's unit (tokens for taps.run, steps for train.run). */
 export interface EngineProgress {
   done: number;
   total: number;
-  unit: 'tokens';
+  unit: 'tokens' | 'steps';
+  /** train.run only: the step just done. */
+  train?: EngineTrainStep;
+}
+
+/** One optimizer step of train.run. */
+export interface EngineTrainStep {
+  /** 1-based step over the whole run (a resumed run continues the count). */
+  step: number;
+  nSteps: number;
+  epoch: number;
+  /** Mean SOO loss of the step's batch (MSE of attn_out-L, before the update). */
+  loss: number;
+  /** Wall time of the step, milliseconds. */
+  stepMs: number;
+  /** Self + other tokens processed per second in the step. */
+  tokensPerS: number;
+}
+
+export interface EngineTrainResult {
+  /** Steps done in total (including those before a resume). */
+  steps: number;
+  /** Loss per step of this call, as plain numbers. */
+  losses: number[];
+  adapterPath: string;
 }
 
 /** Client -> engine. */
