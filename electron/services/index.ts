@@ -14,6 +14,7 @@ import { ActivationsService } from './activations/activationsService.ts';
 import { ActivationsJobs } from './activations/activationsJobs.ts';
 import { nativeEngineAvailable } from './activations/nativeEngine.ts';
 import { TrainingService } from './training/trainingService.ts';
+import { RlService } from './rl/service.ts';
 
 export interface ServicesConfig {
   /** SQLite file. Defaults to the app data folder's soo-lab.db (or SOO_LAB_DB). */
@@ -40,6 +41,8 @@ export interface Services extends Disposable {
   readonly activationsJobs: ActivationsJobs;
   /** SOO LoRA training (the Train page, `soo-lab train`). */
   readonly training: TrainingService;
+  /** The RL experiment (baselines, SOO fine-tuning, eval, report; `soo-lab rl`). Checkpoints go next to the database. */
+  readonly rl: RlService;
   info(): AppInfo;
   /** Cancels jobs, asks the engine process to stop (without waiting) and closes the store. */
   dispose(): void;
@@ -67,6 +70,7 @@ export function createServices(config: ServicesConfig = {}): Services {
   const version = config.version ?? appVersion();
   const activationsJobs = new ActivationsJobs({ activations, engine, scenarios, jobs, runs, appVersion: version });
   const training = new TrainingService({ engine, runs, jobs, activationsJobs, db: store.db, dataDir: config.dataDir ?? path.dirname(path.resolve(dbPath)), appVersion: version });
+  const rl = new RlService({ runs, db: store.db, dataDir: path.dirname(path.resolve(dbPath)), appVersion: version });
   let disposed = false;
   let engineStopped: Promise<void> = Promise.resolve();
   const dispose = () => {
@@ -85,6 +89,7 @@ export function createServices(config: ServicesConfig = {}): Services {
     activations,
     activationsJobs,
     training,
+    rl,
     info: () => ({
       version,
       dbPath,

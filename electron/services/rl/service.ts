@@ -13,16 +13,30 @@ import type { Database, Statement } from 'better-sqlite3';
 import { badInput, notFound, toErrorData } from '../../contract/errors.ts';
 import type { JobProgress } from '../../contract/events.ts';
 import type { RunRecord, RunRepository } from '../store/runs.ts';
-import { initTf } from './tf.ts';
 import { parseConfig, sooConfigSchema, trainConfigSchema, type SooConfig, type SooConfigInput, type TrainConfig, type TrainConfigInput } from './config.ts';
-import { MADDPG_CHECKPOINT, MaddpgTrainer, type MaddpgCheckpoint, type TrainWindow } from './train.ts';
-import { SOO_CHECKPOINT, SooFineTuner, type SooCheckpoint, type SooWindow } from './soo.ts';
+import type { MaddpgCheckpoint, MaddpgTrainer, TrainWindow } from './train.ts';
+import type { SooCheckpoint, SooFineTuner, SooWindow } from './soo.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
-import { loadRunActors, type AgentRole, type RunActors } from './policies.ts';
-import { actorPolicy, evaluatePolicies, randomPolicy, type AgentEvaluation } from './evaluate.ts';
+import type { AgentRole, RunActors } from './policies.ts';
+import type { AgentEvaluation } from './evaluate.ts';
 import { Rng } from './rng.ts';
 import { gridMse, meanSd } from './metrics/behaviour.ts';
 import { classifyAccuracy, meanOfFirst, type AccuracyPoint } from './metrics/classify.ts';
+
+/**
+ * The TensorFlow.js-backed modules, imported on first use: importing tfjs takes 1-2 s, which every
+ * CLI command and the app's start would pay if the composition root imported it eagerly.
+ */
+async function loadHeavy(): Promise<Heavy> {
+  heavy ??= (async () => {
+    const [tfm, train, soo, policies, evaluate] = await Promise.all([import('./tf.ts'), import('./train.ts'), import('./soo.ts'), import('./policies.ts'), import('./evaluate.ts')]);
+    await tfm.initTf();
+    return { ...train, ...soo, ...policies, ...evaluate };
+  })();
+  return heavy;
+}
+type Heavy = typeof import('./train.ts') & typeof import('./soo.ts') & typeof import('./policies.ts') & typeof import('./evaluate.ts');
+let heavy: Promise<Heavy> | undefined;
 
 export interface RlServiceOptions {
   runs: RunRepository;
@@ -118,10 +132,10 @@ export class RlService {
   /** MADDPG training of a baseline (both agents from scratch). */
   async train(input: TrainConfigInput, call: RlCallOptions = {}): Promise<RlTrainResult> {
     const config = parseConfig(trainConfigSchema, input, 'rl train');
-    await initTf();
+    const h = await loadHeavy();
     const run = this.#o.runs.create({ kind: 'rl', name: `rl train ${config.mode} seed ${config.seed}`, config: { action: 'train', ...config }, appVersion: this.#o.appVersion, seed: config.seed });
-    const trainer = MaddpgTrainer.create(config);
-    return this.#runTrainer(run.id, trainer, call);
+    const trainer = h.MaddpgTrainer.create(config);
+    return this.#runTrainer(h, run.id, trainer, call);
   }
 
   /** SOO fine-tuning of a deceptive baseline's blue actor. */
@@ -133,33 +147,33 @@ export class RlService {
       throw badInput(`--from: run ${source.id} is not a deceptive baseline (action ${sourceConfig.action ?? '?'}, mode ${sourceConfig.mode ?? '-'})`, { hint: 'pass the run id of `soo-lab rl train --mode deceptive`' });
     }
     if (source.status !== 'done') throw badInput(`--from: run ${source.id} is ${source.status}, not done`, { hint: `finish it first: soo-lab rl resume ${source.id}` });
-    await initTf();
-    const c = readCheckpoint<MaddpgCheckpoint>(this.checkpointPath(source.id), MADDPG_CHECKPOINT);
+    const h = await loadHeavy();
+    const c = readCheckpoint<MaddpgCheckpoint>(this.checkpointPath(source.id), h.MADDPG_CHECKPOINT);
     const config: SooConfig & { seed: number } = { ...parsed, seed: parsed.seed ?? c.config.seed, episodeLength: input.episodeLength ?? c.config.episodeLength };
     const run = this.#o.runs.create({ kind: 'rl', name: `rl soo from ${source.id.slice(0, 8)} seed ${config.seed}`, parentId: null, config: { action: 'soo', ...config }, appVersion: this.#o.appVersion, seed: config.seed });
-    const tuner = new SooFineTuner(config, { blue: c.nets.blue.actor, red: c.nets.red.actor });
-    return this.#runSoo(run.id, tuner, call);
+    const tuner = new h.SooFineTuner(config, { blue: c.nets.blue.actor, red: c.nets.red.actor });
+    return this.#runSoo(h, run.id, tuner, call);
   }
 
   /** Continues a cancelled, failed or finished run from its checkpoint; `episodes` may extend it. */
   async resume(runId: string, options: { episodes?: number } = {}, call: RlCallOptions = {}): Promise<RlTrainResult> {
     const run = this.#requireRun(runId, 'resume');
     const action = (run.config as { action?: string }).action;
-    await initTf();
+    const h = await loadHeavy();
     const file = this.checkpointPath(runId);
     if (action === 'train') {
-      const c = readCheckpoint<MaddpgCheckpoint>(file, MADDPG_CHECKPOINT);
+      const c = readCheckpoint<MaddpgCheckpoint>(file, h.MADDPG_CHECKPOINT);
       const episodes = options.episodes ?? c.config.episodes;
       if (episodes < c.state.episode) throw badInput(`--episodes ${episodes} is below the ${c.state.episode} episodes run ${runId} has done`);
-      const trainer = await MaddpgTrainer.resume(c, episodes);
+      const trainer = await h.MaddpgTrainer.resume(c, episodes);
       this.#reopen.run(runId);
-      return this.#runTrainer(runId, trainer, call);
+      return this.#runTrainer(h, runId, trainer, call);
     }
     if (action === 'soo') {
-      const c = readCheckpoint<SooCheckpoint>(file, SOO_CHECKPOINT);
-      const tuner = await SooFineTuner.resume(c, options.episodes ?? c.config.episodes);
+      const c = readCheckpoint<SooCheckpoint>(file, h.SOO_CHECKPOINT);
+      const tuner = await h.SooFineTuner.resume(c, options.episodes ?? c.config.episodes);
       this.#reopen.run(runId);
-      return this.#runSoo(runId, tuner, call);
+      return this.#runSoo(h, runId, tuner, call);
     }
     throw badInput(`run ${runId} is an rl ${action ?? '?'} run: only train and soo runs can be resumed`);
   }
@@ -168,14 +182,14 @@ export class RlService {
   async evaluate(input: RlEvalInput, call: RlCallOptions = {}): Promise<RlEvalResult> {
     const episodes = input.episodes ?? 100;
     if (input.runIds.length === 0) throw badInput('rl eval: give at least one run id (--run)');
-    await initTf();
-    const sources = input.runIds.map((id) => this.#loadActors(id));
+    const h = await loadHeavy();
+    const sources = input.runIds.map((id) => this.#loadActors(h, id));
     const run = this.#o.runs.create({ kind: 'rl', name: `rl eval ${input.runIds.length} run(s)`, config: { action: 'eval', runIds: input.runIds, episodes, seed: input.seed ?? null }, appVersion: this.#o.appVersion, seed: input.seed ?? null });
     try {
       const agents: RlEvalResult['agents'] = [];
       for (const [i, { id, actors }] of sources.entries()) {
         call.onProgress?.({ stage: `evaluate ${actors.role} seed ${actors.seed}`, done: i * episodes, total: sources.length * episodes, unit: 'episodes' });
-        const summary = this.#evaluateActors(actors, episodes, input.seed ?? actors.seed, call.signal).summary;
+        const summary = this.#evaluateActors(h, actors, episodes, input.seed ?? actors.seed, call.signal).summary;
         agents.push({ run: id, role: actors.role, seed: actors.seed, ...summary });
         this.#o.runs.setMetrics(run.id, Object.entries(summary).map(([k, v]) => ({ name: `${id}.${k}`, value: Number.isFinite(v) ? v : null })));
       }
@@ -194,7 +208,7 @@ export class RlService {
     const episodes = input.episodes ?? 100;
     const counts = (input.episodeCounts ?? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]).filter((n) => n <= episodes);
     if (!counts.includes(episodes)) counts.push(episodes);
-    await initTf();
+    const h = await loadHeavy();
     const picked = this.#pickReportRuns(input);
     if (picked.length === 0) throw notFound('rl report: no finished rl train/soo runs to report on', { hint: 'train baselines first: soo-lab rl train --mode honest|deceptive' });
     const run = this.#o.runs.create({ kind: 'rl', name: `rl report ${picked.length} agent(s)`, config: { action: 'report', runs: picked, episodes, episodeCounts: counts }, appVersion: this.#o.appVersion });
@@ -202,9 +216,9 @@ export class RlService {
       const evals = new Map<string, { seed: number; role: AgentRole; run: string; e: AgentEvaluation; summary: RlEvalSummary }>();
       for (const [i, p] of picked.entries()) {
         call.onProgress?.({ stage: `evaluate ${p.role} seed ${p.seed}`, done: i * episodes, total: picked.length * episodes, unit: 'episodes' });
-        const actors = this.#loadActors(p.run).actors;
+        const actors = this.#loadActors(h, p.run).actors;
         try {
-          const r = this.#evaluateActors(actors, episodes, p.seed, call.signal);
+          const r = this.#evaluateActors(h, actors, episodes, p.seed, call.signal);
           evals.set(`${p.role}:${p.seed}`, { seed: p.seed, role: p.role, run: p.run, ...r });
         } finally {
           actors[Symbol.dispose]();
@@ -243,7 +257,7 @@ export class RlService {
     }
   }
 
-  async #runTrainer(runId: string, trainer: MaddpgTrainer, call: RlCallOptions): Promise<RlTrainResult> {
+  async #runTrainer(h: Heavy, runId: string, trainer: MaddpgTrainer, call: RlCallOptions): Promise<RlTrainResult> {
     const config = trainer.config;
     const file = this.checkpointPath(runId);
     const started = performance.now();
@@ -254,16 +268,16 @@ export class RlService {
           this.#o.runs.addSteps(runId, [{ step: w.episode, loss: finite(w.losses.criticBlue), metrics: windowMetrics(w, { critic_red: w.losses.criticRed, critic_blue: w.losses.criticBlue, actor_red: w.losses.actorRed, actor_blue: w.losses.actorBlue }) }]);
           call.onProgress?.({ stage: `train ${config.mode} seed ${config.seed}`, done: w.episode, total: config.episodes, unit: 'episodes', metrics: { blue_goal_frac: w.blue_goal_frac, red_trapped: w.red_trapped, reward_blue: w.reward_blue } });
         },
-        onCheckpoint: (c) => this.#saveCheckpoint(runId, file, MADDPG_CHECKPOINT, c),
+        onCheckpoint: (c) => this.#saveCheckpoint(runId, file, h.MADDPG_CHECKPOINT, c),
       });
       const state = trainer.state;
       const actors = { role: config.mode, seed: config.seed, episodeLength: config.episodeLength, red: trainer.maddpg.red.actor, blue: trainer.maddpg.blue.actor };
-      const summary = config.evalEpisodes > 0 ? this.#evaluateActors(actors, config.evalEpisodes, config.seed, call.signal).summary : null;
+      const summary = config.evalEpisodes > 0 ? this.#evaluateActors(h, actors, config.evalEpisodes, config.seed, call.signal).summary : null;
       const seconds = (performance.now() - started) / 1000;
       this.#recordEnd(runId, summary, { env_steps: state.totalSteps, updates: state.updates, episodes: state.episode, seconds });
       return { run_id: runId, action: 'train', mode: config.mode, seed: config.seed, episodes: state.episode, env_steps: state.totalSteps, updates: state.updates, seconds, checkpoint: file, eval: summary };
     } catch (error) {
-      await this.#lastCheckpoint(runId, file, MADDPG_CHECKPOINT, () => trainer.checkpoint());
+      await this.#lastCheckpoint(runId, file, h.MADDPG_CHECKPOINT, () => trainer.checkpoint());
       this.#o.runs.fail(runId, toErrorData(error));
       throw error;
     } finally {
@@ -271,7 +285,7 @@ export class RlService {
     }
   }
 
-  async #runSoo(runId: string, tuner: SooFineTuner, call: RlCallOptions): Promise<RlTrainResult> {
+  async #runSoo(h: Heavy, runId: string, tuner: SooFineTuner, call: RlCallOptions): Promise<RlTrainResult> {
     const config = tuner.config;
     const file = this.checkpointPath(runId);
     const started = performance.now();
@@ -282,15 +296,15 @@ export class RlService {
           this.#o.runs.addSteps(runId, [{ step: w.episode, loss: finite(w.sooTerm), metrics: windowMetrics(w, { soo_term: w.sooTerm, capability_term: w.capabilityTerm }) }]);
           call.onProgress?.({ stage: `soo seed ${config.seed}`, done: w.episode, total: config.episodes, unit: 'episodes', metrics: { soo_term: w.sooTerm, capability_term: w.capabilityTerm } });
         },
-        onCheckpoint: (c) => this.#saveCheckpoint(runId, file, SOO_CHECKPOINT, c),
+        onCheckpoint: (c) => this.#saveCheckpoint(runId, file, h.SOO_CHECKPOINT, c),
       });
       const actors = { role: 'soo' as const, seed: config.seed, episodeLength: config.episodeLength, red: tuner.red, blue: tuner.blue };
-      const summary = config.evalEpisodes > 0 ? this.#evaluateActors(actors, config.evalEpisodes, config.seed, call.signal).summary : null;
+      const summary = config.evalEpisodes > 0 ? this.#evaluateActors(h, actors, config.evalEpisodes, config.seed, call.signal).summary : null;
       const seconds = (performance.now() - started) / 1000;
       this.#recordEnd(runId, summary, { env_steps: state.totalSteps, updates: state.updates, episodes: state.episode, seconds });
       return { run_id: runId, action: 'soo', mode: 'soo', seed: config.seed, episodes: state.episode, env_steps: state.totalSteps, updates: state.updates, seconds, checkpoint: file, eval: summary };
     } catch (error) {
-      await this.#lastCheckpoint(runId, file, SOO_CHECKPOINT, () => tuner.checkpoint());
+      await this.#lastCheckpoint(runId, file, h.SOO_CHECKPOINT, () => tuner.checkpoint());
       this.#o.runs.fail(runId, toErrorData(error));
       throw error;
     } finally {
@@ -321,10 +335,10 @@ export class RlService {
     this.#o.runs.finish(runId);
   }
 
-  #evaluateActors(actors: Omit<RunActors, typeof Symbol.dispose>, episodes: number, seed: number, signal?: AbortSignal): { e: AgentEvaluation; summary: RlEvalSummary } {
+  #evaluateActors(h: Heavy, actors: Omit<RunActors, typeof Symbol.dispose>, episodes: number, seed: number, signal?: AbortSignal): { e: AgentEvaluation; summary: RlEvalSummary } {
     const opts = { episodes, episodeLength: actors.episodeLength, seed, signal };
-    const e = evaluatePolicies(actorPolicy(actors.red), actorPolicy(actors.blue), actors.blue, opts);
-    const random = evaluatePolicies(actorPolicy(actors.red), randomPolicy(Rng.create(seed, 1002)), null, opts);
+    const e = h.evaluatePolicies(h.actorPolicy(actors.red), h.actorPolicy(actors.blue), actors.blue, opts);
+    const random = h.evaluatePolicies(h.actorPolicy(actors.red), h.randomPolicy(Rng.create(seed, 1002)), null, opts);
     const finiteSoo = e.sooValues.filter(Number.isFinite);
     return {
       e,
@@ -342,12 +356,12 @@ export class RlService {
     };
   }
 
-  #loadActors(runId: string): { id: string; actors: RunActors } {
+  #loadActors(h: Heavy, runId: string): { id: string; actors: RunActors } {
     const run = this.#requireRun(runId, '--run');
     const action = (run.config as { action?: string }).action;
     if (action !== 'train' && action !== 'soo') throw badInput(`run ${runId} is an rl ${action ?? '?'} run: it has no agents (give a train or soo run)`);
     if (run.status !== 'done') throw badInput(`run ${runId} is ${run.status}, not done`, { hint: `soo-lab rl resume ${runId}` });
-    return { id: runId, actors: loadRunActors(action, this.checkpointPath(runId)) };
+    return { id: runId, actors: h.loadRunActors(action, this.checkpointPath(runId)) };
   }
 
   #pickReportRuns(input: RlReportInput): { run: string; role: AgentRole; seed: number }[] {

@@ -30,13 +30,16 @@ describe('MADDPG on the honest baseline (reduced budget)', () => {
     const trainer = MaddpgTrainer.create(config);
     const windows: number[] = [];
     const started = performance.now();
+    const cpu0 = process.cpuUsage();
     await trainer.run({ onWindow: (w) => windows.push(w.blue_goal_frac) });
     const trainSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6; // on a shared machine wall time overstates the cost
     const { red, blue } = trainer.maddpg;
     const opts = { episodes: 50, episodeLength: 50, seed: 10_000 + SEED };
     const trained = evaluatePolicies(actorPolicy(red.actor), actorPolicy(blue.actor), blue.actor, opts).stats.blue_goal_frac;
     const random = evaluatePolicies(actorPolicy(red.actor), randomPolicy(Rng.create(SEED, 77)), null, opts).stats.blue_goal_frac;
-    console.log(`rl learning: seed ${SEED}, ${trainer.state.updates} updates in ${trainSeconds.toFixed(1)} s; training windows ${windows.map((w) => w.toFixed(3)).join(' ')}; eval blue at goal ${trained.toFixed(3)} vs random ${random.toFixed(3)}`);
+    console.log(`rl learning: seed ${SEED}, ${trainer.state.updates} updates in ${trainSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} s CPU; training windows ${windows.map((w) => w.toFixed(3)).join(' ')}; eval blue at goal ${trained.toFixed(3)} vs random ${random.toFixed(3)}`);
     expect(trained).toBeGreaterThanOrEqual(random + 0.15);
     expect(trained).toBeGreaterThanOrEqual(4 * random);
     trainer.dispose();
