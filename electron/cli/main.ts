@@ -11,6 +11,7 @@ import { registerScenarioCommands } from './commands/scenario.ts';
 import { registerTapsCommand } from './commands/taps.ts';
 import { registerLatentCommand } from './commands/latent.ts';
 import { registerRlCommands } from './commands/rl.ts';
+import { registerTrainCommand } from './commands/train.ts';
 
 const program = new Command('soo-lab')
   .description('SOO Lab: Self-Other Overlap fine-tuning of GGUF language models, headless.')
@@ -25,6 +26,7 @@ registerMakeModelCommand(program);
 registerEvalCommand(program);
 registerTapsCommand(program);
 registerLatentCommand(program);
+registerTrainCommand(program);
 registerRlCommands(program);
 
 try {

@@ -146,6 +146,11 @@ export class TrainingService {
     return this.#train(await this.prepare(input), call);
   }
 
+  /** Trains what prepare() returned (the CLI prints the settings in between). */
+  async runPrepared(prepared: Prepared, call: TrainCallOptions = {}): Promise<TrainResult> {
+    return this.#train(prepared, call);
+  }
+
   async resume(runId: string, call: TrainCallOptions = {}): Promise<TrainResult> {
     return this.#train(await this.#prepareResume(runId), call);
   }
