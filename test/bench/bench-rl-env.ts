@@ -18,16 +18,19 @@ import { TRANSITION_WIDTH } from '../../electron/services/rl/maddpg/replay.ts';
 const secondsArg = process.argv.indexOf('--seconds');
 const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 2;
 
-function timeLoop(fn: () => void, seconds: number): { perSecond: number; n: number } {
+/** Calls per wall second and per CPU second of this process (other load on the machine inflates wall time only). */
+function timeLoop(fn: () => void, seconds: number): { perSecond: number; perCpuSecond: number; n: number } {
   const end = performance.now() + 200; // burn-in
   while (performance.now() < end) fn();
   let n = 0;
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   while (performance.now() - start < seconds * 1000) {
     for (let i = 0; i < 100; i++) fn();
     n += 100;
   }
-  return { perSecond: n / ((performance.now() - start) / 1000), n };
+  const cpu = process.cpuUsage(cpu0);
+  return { perSecond: n / ((performance.now() - start) / 1000), perCpuSecond: n / ((cpu.user + cpu.system) / 1e6), n };
 }
 
 const env = new DeceptionEnv({ deceptiveBonus: true });
@@ -40,7 +43,8 @@ const envOnly = timeLoop(() => {
   if (++t % 50 === 0) env.reset(rng);
   if (!Number.isFinite(r.obsBlue[0]!)) throw new Error('non-finite observation');
 }, SECONDS);
-console.log(`env alone:              ${Math.round(envOnly.perSecond).toLocaleString('en')} steps/s`);
+const fmt = (r: { perSecond: number; perCpuSecond: number }) => `${Math.round(r.perSecond).toLocaleString('en')} steps/s wall, ${Math.round(r.perCpuSecond).toLocaleString('en')} per CPU second`;
+console.log(`env alone:              ${fmt(envOnly)}`);
 
 const backend = await initTf();
 const m = new Maddpg({ gamma: 0.95, tau: 0.01, lr: 0.01, gradClip: 0.5, actionReg: 1e-3 }, 0);
@@ -56,22 +60,28 @@ const acting = timeLoop(() => {
   obs = env.step(ar, ab);
   if (++t % 50 === 0) obs = env.reset(rng);
 }, SECONDS);
-console.log(`env + 2 actors + noise: ${Math.round(acting.perSecond).toLocaleString('en')} steps/s (${(acting.perSecond / envOnly.perSecond).toFixed(3)} of env alone)`);
+console.log(`env + 2 actors + noise: ${fmt(acting)} (${(acting.perCpuSecond / envOnly.perCpuSecond).toFixed(3)} of env alone)`);
 
 const updateMs: Record<number, number> = {};
+const updateCpuMs: Record<number, number> = {};
 for (const batch of [256, 1024]) {
   const data = Float32Array.from({ length: batch * TRANSITION_WIDTH }, () => rng.range(-1, 1));
   for (let i = 0; i < 3; i++) m.update(data); // burn-in
   const n = 10;
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const l = m.update(data);
     if (!Number.isFinite(l.criticBlue)) throw new Error('non-finite loss');
   }
   updateMs[batch] = (performance.now() - start) / n;
-  console.log(`MADDPG update (both agents), batch ${batch}: ${updateMs[batch]!.toFixed(1)} ms (tfjs ${backend}, ${tf.memory().numTensors} live tensors)`);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / n; // wall time overstates the cost on a shared machine
+  updateCpuMs[batch] = cpuMs;
+  console.log(`MADDPG update (both agents), batch ${batch}: ${updateMs[batch]!.toFixed(1)} ms wall, ${cpuMs.toFixed(1)} ms CPU (tfjs ${backend}, ${tf.memory().numTensors} live tensors)`);
 }
 const steps = 40_000 * 50;
 const projected = steps / acting.perSecond + (steps / 100) * (updateMs[1024]! / 1000);
-console.log(`published baseline (40k episodes x 50 steps, batch 1024 every 100 steps): ~${(projected / 3600).toFixed(2)} h per run on this machine`);
+const projectedCpu = steps / acting.perCpuSecond + (steps / 100) * (updateCpuMs[1024]! / 1000);
+console.log(`published baseline (40k episodes x 50 steps, batch 1024 every 100 steps): ~${(projected / 3600).toFixed(2)} h wall at this load, ~${(projectedCpu / 3600).toFixed(2)} h of one CPU core`);
 m.dispose();

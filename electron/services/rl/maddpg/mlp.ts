@@ -70,20 +70,26 @@ export class Mlp {
     const [W1, b1, W2, b2, W3, b3] = this.#mirror as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
     const h1 = this.#h1;
     const h2 = this.#h2;
-    for (let j = 0; j < HIDDEN; j++) {
-      let s = b1[j]!;
-      for (let i = 0; i < inDim; i++) s += x[i]! * W1[i * HIDDEN + j]!;
-      h1[j] = s > 0 ? s : LEAKY_SLOPE * s;
+    // Row-major weights: accumulate row i of W scaled by input i (contiguous inner loops).
+    h1.set(b1);
+    for (let i = 0; i < inDim; i++) {
+      const xi = x[i]!;
+      const row = i * HIDDEN;
+      for (let j = 0; j < HIDDEN; j++) h1[j]! += xi * W1[row + j]!;
     }
-    for (let j = 0; j < HIDDEN; j++) {
-      let s = b2[j]!;
-      for (let i = 0; i < HIDDEN; i++) s += h1[i]! * W2[i * HIDDEN + j]!;
-      h2[j] = s > 0 ? s : LEAKY_SLOPE * s;
+    for (let j = 0; j < HIDDEN; j++) if (h1[j]! < 0) h1[j]! *= LEAKY_SLOPE;
+    h2.set(b2);
+    for (let i = 0; i < HIDDEN; i++) {
+      const hi = h1[i]!;
+      const row = i * HIDDEN;
+      for (let j = 0; j < HIDDEN; j++) h2[j]! += hi * W2[row + j]!;
     }
-    for (let j = 0; j < outDim; j++) {
-      let s = b3[j]!;
-      for (let i = 0; i < HIDDEN; i++) s += h2[i]! * W3[i * outDim + j]!;
-      out[j] = s;
+    for (let j = 0; j < HIDDEN; j++) if (h2[j]! < 0) h2[j]! *= LEAKY_SLOPE;
+    for (let j = 0; j < outDim; j++) out[j] = b3[j]!;
+    for (let i = 0; i < HIDDEN; i++) {
+      const hi = h2[i]!;
+      const row = i * outDim;
+      for (let j = 0; j < outDim; j++) out[j]! += hi * W3[row + j]!;
     }
     if (hidden) {
       hidden.set(h1, 0);
