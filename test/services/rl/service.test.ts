@@ -130,3 +130,41 @@ describe('soo-lab rl (the binary)', () => {
     expect(JSON.parse(noRun.stdout)).toMatchObject({ error: { code: 'not_found' } });
   });
 });
+
+describe('RlJobs', () => {
+  it('runs training as a job: progress events, a done event with run_id; cancel marks the run cancelled', { timeout: 120_000 }, async () => {
+    const { JobRunner } = await import('../../../electron/services/jobs/jobs.ts');
+    const { RlJobs } = await import('../../../electron/services/rl/rlJobs.ts');
+    const jobs = new JobRunner();
+    const rlJobs = new RlJobs(jobs, rl);
+    const events: { name: string; data: { jobId: string; done?: number; ok?: boolean; result?: unknown; error?: { code: string } } }[] = [];
+    jobs.subscribe((m) => events.push(m as (typeof events)[number]));
+    const finished = (jobId: string) =>
+      new Promise<(typeof events)[number]>((resolve) => {
+        const off = jobs.subscribe((m) => {
+          if (m.name === 'onJobDone' && m.data.jobId === jobId) {
+            off();
+            resolve(m as (typeof events)[number]);
+          }
+        });
+      });
+    const { jobId } = rlJobs.trainStart({ mode: 'honest', seed: 9, ...TINY, evalEpisodes: 0 });
+    const done = await finished(jobId);
+    expect(done.data.ok).toBe(true);
+    const runId = (done.data.result as { run_id: string }).run_id;
+    expect(runs.get(runId)!.status).toBe('done');
+    expect(events.filter((e) => e.name === 'onJobProgress' && e.data.jobId === jobId).map((e) => e.data.done)).toEqual([4, 8, 12]);
+
+    const second = rlJobs.trainStart({ mode: 'honest', seed: 10, ...TINY, episodes: 400, evalEpisodes: 0 });
+    const off = jobs.subscribe((m) => {
+      if (m.name === 'onJobProgress' && m.data.jobId === second.jobId) jobs.cancel(second.jobId);
+    });
+    const cancelled = await finished(second.jobId);
+    off();
+    expect(cancelled.data.ok).toBe(false);
+    expect(cancelled.data.error?.code).toBe('cancelled');
+    const run = runs.list({ kind: 'rl', limit: 1 })[0]!;
+    expect(run.seed).toBe(10);
+    expect(run.status).toBe('cancelled');
+  });
+});
