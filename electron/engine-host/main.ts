@@ -124,6 +124,7 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     const result = await run.promise;
     return { steps: result.steps, losses: Array.from(result.losses), adapterPath: result.adapterPath };
   },
+  'train.cancel': async () => cancelTraining(),
   'debug.crash': async (input) => {
     if (!DEBUG_ENABLED) throw badInput('debug.crash is disabled (start the engine with debug enabled)');
     if (input.mode === 'exit') process.exit(3);
@@ -143,6 +144,20 @@ function errorData(error: unknown): ErrorData {
   if (data.hint !== undefined) plain.hint = data.hint;
   if (data.issues !== undefined) plain.issues = data.issues.map((i) => ({ ...i }));
   return plain;
+}
+
+/** train.cancel: stops the running train.run after its step, cancels queued ones. */
+function cancelTraining(): { cancelled: boolean } {
+  let cancelled = false;
+  for (const job of queue) {
+    if (job.method === 'train.run' && !job.cancelled) [job.cancelled, cancelled] = [true, true];
+  }
+  if (current?.job.method === 'train.run' && !current.job.cancelled) {
+    current.job.cancelled = true;
+    current.cancel?.();
+    cancelled = true;
+  }
+  return { cancelled };
 }
 
 function cancelledError() {
@@ -178,6 +193,10 @@ async function drain(): Promise<void> {
 function onMessage(message: ToEngine): void {
   switch (message.type) {
     case 'call':
+      if (message.method === 'train.cancel') {
+        send({ type: 'result', id: message.id, output: cancelTraining() }); // out of band: never queued behind training
+        break;
+      }
       queue.push({ id: message.id, method: message.method, input: message.input, cancelled: false });
       void drain();
       break;

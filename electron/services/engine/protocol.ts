@@ -41,6 +41,13 @@ export interface EngineMethods {
    */
   'train.run': { input: NativeTrainOptions; output: EngineTrainResult };
   /**
+   * Out of band (answered at once, not queued): asks the running train.run to stop after its current step
+   * and marks queued train.run calls cancelled. Unlike aborting the train.run call's signal (which rejects
+   * that call at once and drops its later progress), the train.run call keeps reporting the step in flight
+   * and then rejects with 'cancelled' once the checkpoint is written.
+   */
+  'train.cancel': { input: Record<string, never>; output: { cancelled: boolean } };
+  /**
    * TEST ONLY, refused unless the engine was started with debug enabled: ends the process the way a
    * native failure would ('abort': std::abort inside the addon; 'exit': process.exit(3)).
    */

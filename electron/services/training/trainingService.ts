@@ -277,9 +277,14 @@ export class TrainingService {
       });
     }
     call.onRun?.(runId);
+    // Cancel through train.cancel, not the call's signal: the engine then still reports the step in flight
+    // (so run_steps has every step the checkpoint holds) and answers after the checkpoint is written.
+    const onAbort = () => void engine.call('train.cancel', {}).catch(() => {});
+    call.signal?.addEventListener('abort', onAbort, { once: true });
     const perUpdate = config.batch * config.gradAccumulation;
     const nSteps = config.epochs * Math.ceil(config.pairs.length / perUpdate);
     try {
+      call.signal?.throwIfAborted();
       call.onProgress?.({ stage: prepared.resume ? 'resume' : 'load', done: 0, total: nSteps, unit: 'steps' });
       let lastAt = performance.now();
       let avgMs = 0;
@@ -305,7 +310,6 @@ export class TrainingService {
           ...(prepared.resume ? { resumeFrom: config.checkpointPath } : {}),
         },
         {
-          ...(call.signal ? { signal: call.signal } : {}),
           onProgress: (p) => {
             const s: EngineTrainStep | undefined = p.train;
             if (!s) return;
@@ -351,6 +355,8 @@ export class TrainingService {
         : toErrorData(error);
       runs.fail(runId, data);
       throw error;
+    } finally {
+      call.signal?.removeEventListener('abort', onAbort);
     }
   }
 }
