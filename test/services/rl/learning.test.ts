@@ -2,8 +2,8 @@
  * MADDPG learns (issue 7, "what it must show"): on a reduced budget that fits CI, the honest
  * baseline's blue reaches the goal clearly more often than a random blue on the same worlds.
  *
- * Budget (measured on 2 loaded cores; see the report): 300 episodes x 50 steps, an update every 20
- * steps (750 updates) with batch 256 after 1000 warm-up transitions. The published settings (batch
+ * Budget: 300 episodes x 50 steps, an update every 20 steps (701 updates) with batch 256 after 1000
+ * warm-up transitions: ~25 s of CPU on this machine (wall 3-8x more while other builds share its 2 cores). The published settings (batch
  * 1024, an update every 100 steps, 40k episodes) are for `npm run rl:full`. Everything else is the
  * published MADDPG (64-64 leaky ReLU, gamma 0.95, tau 0.01, Adam 0.01, clip 0.5, OU 0.3 -> 0).
  * Measured: the fraction of evaluation steps (deterministic, 50 episodes) with blue within 0.16 of
