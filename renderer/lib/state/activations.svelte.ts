@@ -10,6 +10,7 @@ import { getContext, setContext } from 'svelte';
 import type { ExportText, LatentResult, ModelSummary, PackSummary, PerTokenResult, PositionsName, TapPointName } from '../../../electron/contract/api.ts';
 import type { ErrorData } from '../../../electron/contract/errors.ts';
 import type { JobProgress } from '../../../electron/contract/events.ts';
+import { takeActivationsHandoff } from './handoff.ts';
 import { api, errorDataOf, eventsReady } from '../api.ts';
 import type { JobsState } from './jobs.svelte.ts';
 import type { RecentModels } from './recentModels.svelte.ts';
@@ -51,6 +52,8 @@ export class ActivationsState {
     this.#jobs = jobs;
     this.#recent = recent;
     this.form.modelPath = recent.paths[0] ?? '';
+    const handoff = takeActivationsHandoff(); // the Train page's "Compare in Activations"
+    if (handoff) Object.assign(this.form, { modelPath: handoff.modelPath, adapterPath: handoff.adapterPath, adapterScale: 1 });
   }
 
   /** The running job's latest progress, or null. (Getters: they read the jobs state given to the constructor.) */
