@@ -11,6 +11,9 @@ import { registerScenarioCommands } from './commands/scenario.ts';
 import { registerTapsCommand } from './commands/taps.ts';
 import { registerLatentCommand } from './commands/latent.ts';
 import { registerRlCommands } from './commands/rl.ts';
+import { registerExperimentCommand } from './commands/experiment.ts';
+import { registerRunsCommands } from './commands/runs.ts';
+import { registerReportCommand } from './commands/report.ts';
 import { registerTrainCommand } from './commands/train.ts';
 
 const program = new Command('soo-lab')
@@ -23,11 +26,14 @@ const program = new Command('soo-lab')
 
 registerScenarioCommands(program);
 registerMakeModelCommand(program);
-registerEvalCommand(program);
 registerTapsCommand(program);
 registerLatentCommand(program);
 registerTrainCommand(program);
+registerEvalCommand(program);
 registerRlCommands(program);
+registerExperimentCommand(program);
+registerRunsCommands(program);
+registerReportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

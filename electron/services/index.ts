@@ -13,6 +13,7 @@ import { EngineClient } from './engine/engineClient.ts';
 import { ActivationsService } from './activations/activationsService.ts';
 import { ActivationsJobs } from './activations/activationsJobs.ts';
 import { nativeEngineAvailable } from './activations/nativeEngine.ts';
+import { ExperimentService } from './experiments/service.ts';
 import { TrainingService } from './training/trainingService.ts';
 import { RlService } from './rl/service.ts';
 import { RlJobs } from './rl/rlJobs.ts';
@@ -46,6 +47,8 @@ export interface Services extends Disposable {
   readonly rl: RlService;
   /** The same operations as jobs (progress and done events, cancel): what the RL page calls. */
   readonly rlJobs: RlJobs;
+  /** Experiments: baseline, SOO training over seeds, re-evaluation; resumable (`soo-lab experiment`). */
+  readonly experiments: ExperimentService;
   info(): AppInfo;
   /** Cancels jobs, asks the engine process to stop (without waiting) and closes the store. */
   dispose(): void;
@@ -75,6 +78,7 @@ export function createServices(config: ServicesConfig = {}): Services {
   const training = new TrainingService({ engine, runs, jobs, activationsJobs, db: store.db, dataDir: config.dataDir ?? path.dirname(path.resolve(dbPath)), appVersion: version });
   const rl = new RlService({ runs, db: store.db, dataDir: path.dirname(path.resolve(dbPath)), appVersion: version });
   const rlJobs = new RlJobs(jobs, rl);
+  const experiments = new ExperimentService({ store, runs, scenarios, engine, activations, appVersion: version, resourcesDir });
   let disposed = false;
   let engineStopped: Promise<void> = Promise.resolve();
   const dispose = () => {
@@ -95,6 +99,7 @@ export function createServices(config: ServicesConfig = {}): Services {
     training,
     rl,
     rlJobs,
+    experiments,
     info: () => ({
       version,
       dbPath,
