@@ -88,6 +88,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // the downloader keeps connections alive (and the cancelled one may still be streaming)
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   fs.rmSync(dir, { recursive: true, force: true });
 });
