@@ -2,11 +2,13 @@
  * TrainingService through createServices (real SQLite, real engine process) on a tiny random model:
  * - presets: the published numbers of method.md;
  * - a default output path is a NEW file under <data>/adapters/ for every training;
- * - the adapter loads in node-llama-cpp (createContext({lora})) and generates text; with the adapter the
- *   first-token logits differ from the base model's (the LoRA is not a no-op in llama.cpp);
+ * - the adapter loads in node-llama-cpp (createContext({lora})) and generates text (that llama.cpp computes
+ *   the trainer's forward with the adapter is checked by test/native/train-soo and test/cli/train);
  * - cancel stops within one step (the checkpoint's step is the step cancel was asked in, or the next);
  *   the run ends cancelled, and resume(runId) continues the SAME loss curve (run_steps equal an
  *   uninterrupted run's, step by step) into the same adapter bytes;
+ * - a SIGKILLed engine (what the OOM killer does) fails the run with engine_crashed; the next call gets a
+ *   fresh engine and the run resumes from its periodic checkpoint to the end;
  * - bad input (layer out of range, a misaligned pair) fails before a run is recorded.
  */
 import { createHash } from 'node:crypto';
@@ -128,6 +130,29 @@ describe.skipIf(!addonBuilt)('TrainingService (engine, tiny model)', () => {
     expect(resumed.losses).toEqual(full.losses);
     expect(sha256(resumed.adapter)).toBe(sha256(full.adapter));
   }, 300_000);
+
+  it('a killed engine (as by the OOM killer) fails the run, the caller lives, and the run resumes from its periodic checkpoint', async () => {
+    let runId = '';
+    let killed = false;
+    const error = await services.training
+      .train(input({ epochs: 30, checkpointEvery: 2, outPath: path.join(dir, 'killed.gguf') }), {
+        onRun: (id) => (runId = id),
+        onProgress: (p) => {
+          if (!killed && (p.metrics?.step ?? 0) >= 5) {
+            killed = true;
+            process.kill(services.engine.pid!, 'SIGKILL');
+          }
+        },
+      })
+      .then(() => null, (e: { code?: string }) => e);
+    expect(error?.code).toBe('engine_crashed');
+    expect(services.runs.get(runId)!.status).toBe('failed');
+    expect(services.runs.get(runId)!.error?.code).toBe('engine_crashed');
+    const resumed = await services.training.resume(runId); // a fresh engine process serves it
+    expect(resumed.steps).toBe(30 * 2);
+    expect(services.runs.get(runId)!.status).toBe('done');
+    expect(resumed.losses).toHaveLength(resumed.steps);
+  }, 240_000);
 
   it('bad input fails before a run is recorded', async () => {
     const before = services.runs.list({ kind: 'train' }).length;
