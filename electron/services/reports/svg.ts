@@ -34,7 +34,7 @@ export function groupedBarChart(options: { title: string; series: string[]; grou
       if (!b) return;
       const x = x0 + si * barW;
       parts.push(`<rect class="bar" x="${f(x)}" y="${f(y(b.value))}" width="${f(barW - 2)}" height="${f(top + plotH - y(b.value))}" fill="${PALETTE[si % PALETTE.length]}"><title>${escapeHtml(`${g.label} ${options.series[si]}: ${b.value.toFixed(3)}${b.sd !== undefined ? ` ± ${b.sd.toFixed(3)}` : ''}`)}</title></rect>`);
-      if (b.sd !== undefined && b.sd > 0) {
+      if (b.sd !== undefined) {
         const cx = x + (barW - 2) / 2;
         parts.push(`<path class="errorbar" d="M${f(cx)},${f(y(b.value - b.sd))}V${f(y(b.value + b.sd))}M${f(cx - 4)},${f(y(b.value - b.sd))}h8M${f(cx - 4)},${f(y(b.value + b.sd))}h8" stroke="#222" fill="none"/>`);
       }
