@@ -10,6 +10,8 @@ import { z } from 'zod';
 import type { ErrorData, ErrorIssue } from './errors.ts';
 import type { ApiEventName, ApiEvents, JobSummary } from './events.ts';
 import type { RenderedPair, RenderedPrompt, ScenarioPackInput } from './scenario-pack.ts';
+import type { ExperimentPresetInfo, ExperimentView, RunDetail, RunResponseView, RunView } from './experiments.ts';
+export type { ExperimentPresetInfo, ExperimentView, RunDetail, RunResponseView, RunView } from './experiments.ts';
 
 /** Declares an entry: `entry<Output>()(inputSchema)`; the output type is carried as a phantom. */
 function entry<O>() {
@@ -310,6 +312,30 @@ export const api = {
   'train.start': entry<{ jobId: string; runId: string }>()(trainStartInput),
   /** Continues a cancelled or failed training run from its checkpoint, as a job. */
   'train.resume': entry<{ jobId: string; runId: string }>()(z.object({ runId: id })),
+
+  /** Experiment presets (published recipes per model family; organism; tiny for tests). */
+  'experiments.presets': entry<ExperimentPresetInfo[]>()(none),
+  /** Validates an experiment config (schema, model header, packs, variants): the effective config and its stage names. */
+  'experiments.check': entry<{ config: Record<string, unknown>; stages: string[] }>()(z.object({ config: z.unknown() })),
+  /** Starts an experiment as a job (progress per stage; metrics {seed, step, loss} per training step); result {runId}. */
+  'experiments.start': entry<{ jobId: string }>()(z.object({ config: z.unknown() })),
+  /** Resumes an experiment where it stopped, as a job. */
+  'experiments.resume': entry<{ jobId: string }>()(z.object({ runId: id })),
+  /** An experiment's results (before/after, per seed, latent, capability, training, tables). */
+  'experiments.get': entry<ExperimentView>()(z.object({ runId: id })),
+  /** Runs, newest first; parentId null = top-level only. */
+  'runs.list': entry<RunView[]>()(
+    z.object({ kind: z.string().max(20).optional(), parentId: id.nullable().optional(), limit: z.number().int().min(1).max(10_000).optional() }),
+  ),
+  'runs.get': entry<RunDetail>()(z.object({ runId: id })),
+  /** The stored prompts and raw responses of a run, optionally one bucket only. */
+  'runs.responses': entry<RunResponseView[]>()(z.object({ runId: id, bucket: z.enum(['deceptive', 'honest', 'neither', 'degenerate']).optional() })),
+  /** A run with its steps, responses, metrics, artifacts and child runs, as JSON text. */
+  'runs.export': entry<ExportText>()(z.object({ runId: id })),
+  /** The self-contained HTML report of an experiment. */
+  'reports.html': entry<ExportText>()(z.object({ runId: id })),
+  /** Every results table of an experiment as CSV files, or all of them as one JSON document. */
+  'reports.tables': entry<ExportText[]>()(z.object({ runId: id, format: z.enum(['csv', 'json']) })),
 
   /** Jobs: long work started by other entries reports through `onJobProgress` / `onJobDone` events. */
   'jobs.list': entry<JobSummary[]>()(none),

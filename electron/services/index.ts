@@ -14,6 +14,7 @@ import { ActivationsService } from './activations/activationsService.ts';
 import { ActivationsJobs } from './activations/activationsJobs.ts';
 import { nativeEngineAvailable } from './activations/nativeEngine.ts';
 import { ExperimentService } from './experiments/service.ts';
+import { ExperimentViews } from './experiments/views.ts';
 import { TrainingService } from './training/trainingService.ts';
 import { RlService } from './rl/service.ts';
 import { RlJobs } from './rl/rlJobs.ts';
@@ -49,6 +50,8 @@ export interface Services extends Disposable {
   readonly rlJobs: RlJobs;
   /** Experiments: baseline, SOO training over seeds, re-evaluation; resumable (`soo-lab experiment`). */
   readonly experiments: ExperimentService;
+  /** The contract's experiments / runs / reports entries (jobs, views, exports). */
+  readonly experimentViews: ExperimentViews;
   info(): AppInfo;
   /** Cancels jobs, asks the engine process to stop (without waiting) and closes the store. */
   dispose(): void;
@@ -79,6 +82,7 @@ export function createServices(config: ServicesConfig = {}): Services {
   const rl = new RlService({ runs, db: store.db, dataDir: path.dirname(path.resolve(dbPath)), appVersion: version });
   const rlJobs = new RlJobs(jobs, rl);
   const experiments = new ExperimentService({ store, runs, scenarios, engine, activations, appVersion: version, resourcesDir });
+  const experimentViews = new ExperimentViews({ experiments, runs, jobs, appVersion: version, dbFile: store.file });
   let disposed = false;
   let engineStopped: Promise<void> = Promise.resolve();
   const dispose = () => {
@@ -100,6 +104,7 @@ export function createServices(config: ServicesConfig = {}): Services {
     rl,
     rlJobs,
     experiments,
+    experimentViews,
     info: () => ({
       version,
       dbPath,
