@@ -4,6 +4,6 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   build: {
     lib: { entry: 'electron/main/main.ts', formats: ['es'], fileName: () => 'main.js' },
-    rollupOptions: { external: ['electron', 'better-sqlite3', 'node-llama-cpp', /^node:/] },
+    rollupOptions: { external: ['electron', 'better-sqlite3', 'node-llama-cpp', /^@tensorflow\//, /^node:/] },
   },
 });
