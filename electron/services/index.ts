@@ -110,7 +110,7 @@ export function createServices(config: ServicesConfig = {}): Services {
       dbPath,
       schemaVersion: store.schemaVersion,
       platform: process.platform,
-      pages: nativeEngineAvailable() ? ['scenarios', 'activations', 'train'] : ['scenarios'],
+      pages: nativeEngineAvailable() ? ['scenarios', 'activations', 'train', 'experiments', 'runs'] : ['scenarios', 'runs'],
     }),
     dispose,
     disposeAsync: async () => {
