@@ -1,0 +1,135 @@
+/**
+ * End to end: the Experiments and Runs pages in Chromium against the browser harness, on a tiny random
+ * model (2 seeds, n = 4, 4 training steps): configure with the tiny preset, run, see per-stage progress
+ * (seen by a MutationObserver), the live loss chart, the before/after bars with error bars, the per-seed
+ * table (checked against the services' stored results) and the response browser filtered by bucket;
+ * then open the run in the Runs page's comparison with a second experiment (diff-only config).
+ * Screenshots: test-output/screenshots/experiments-results.png, runs-compare.png.
+ * Skipped only when the native addon is not built (the pages are hidden then).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startHarness, type Harness } from '../harness/server.ts';
+import { tinyModel } from '../helpers/tiny-models.ts';
+import { addonBuilt } from '../native/native-addon.ts';
+
+declare const window: { __seen: string[] };
+declare const document: { querySelector(selector: string): unknown };
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: unknown, options: { childList: boolean; subtree: boolean }): void;
+}
+
+const SHOTS = path.resolve('test-output/screenshots');
+const JOB_MS = 400_000;
+
+function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+}
+
+describe.skipIf(!addonBuilt)('Experiments and Runs pages (browser harness, tiny model)', () => {
+  let tmp: string;
+  let modelPath: string;
+  let harness: Harness;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+  let firstRunId = '';
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'soo-e2e-exp-'));
+    await mkdir(SHOTS, { recursive: true });
+    modelPath = await tinyModel({ arch: 'llama', type: 'f32', layers: 3, kvHeads: 2 });
+    harness = await startHarness({ dbPath: path.join(tmp, 'e2e.db') });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1600 }, colorScheme: 'light' });
+    page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      window.__seen = seen;
+      new MutationObserver(() => {
+        for (const id of ['exp-progress', 'exp-loss-chart']) if (!seen.includes(id) && document.querySelector(`[data-testid="${id}"]`)) seen.push(id);
+      }).observe(document, { childList: true, subtree: true });
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  const t = (id: string) => page.getByTestId(id);
+
+  it('configures, runs with progress and a live loss chart, and shows the results', async () => {
+    await page.goto(harness.url);
+    await t('nav-experiments').click();
+    await t('page-experiments').waitFor();
+    await t('preset-tiny').check();
+    await t('exp-name').fill('e2e tiny');
+    await t('exp-model').fill(modelPath);
+    await t('exp-seeds').fill('0, 1');
+    await t('exp-n').fill('4');
+    await t('exp-max-tokens').fill('6');
+    await t('exp-variants').fill('');
+    await t('exp-generalisation').fill('');
+    await t('exp-control').fill('');
+    await t('exp-pairs').fill('4');
+    await t('exp-epochs').fill('2');
+    await t('exp-chat').selectOption('none');
+    await t('exp-run').click();
+    await t('exp-results').waitFor({ timeout: JOB_MS });
+    expect(errors).toEqual([]);
+    const seen = await page.evaluate(() => window.__seen);
+    expect(seen).toContain('exp-progress');
+    expect(seen).toContain('exp-loss-chart');
+
+    const exp = harness.services.runs.list({ kind: 'experiment' })[0]!;
+    firstRunId = exp.id;
+    expect(exp.status).toBe('done');
+    const view = harness.services.experimentViews.get(exp.id);
+    // bars: one before and one after rect per scenario (main, mirror)
+    expect(view.scenarios.map((s) => s.key)).toEqual(['burglar-house/main', 'burglar-house/main/mirror']);
+    expect(await t('bars-deceptive').locator('rect.after').count()).toBe(2);
+    expect(await t('bars-deceptive').locator('path.err').count()).toBe(2);
+    // per-seed table = the stored per-seed rows
+    const perSeed = view.tables.find((x) => x.name === 'per_seed')!;
+    expect(await t('table-per_seed').locator('tbody tr').count()).toBe(perSeed.rows.length);
+    expect(perSeed.rows).toHaveLength(2 * 2);
+    // response browser: all 4 responses of the first eval, then a bucket filter agreeing with the store
+    await expect.poll(() => t('response-row').count()).toBe(4);
+    const firstEval = view.children.find((c) => c.name === 'baseline: eval burglar-house/main')!;
+    const neither = harness.services.experimentViews.responses(firstEval.id, 'neither').length;
+    await t('response-bucket').selectOption('neither');
+    await expect.poll(() => t('response-row').count()).toBe(neither);
+    await page.screenshot({ path: path.join(SHOTS, 'experiments-results.png'), fullPage: true });
+  }, JOB_MS + 60_000);
+
+  it('opens the run in the Runs comparison with a second experiment (diff-only config)', async () => {
+    const config = { ...(harness.services.runs.get(firstRunId)!.config as { effective: Record<string, unknown> }).effective, name: 'e2e tiny seed 5', seeds: [5] };
+    await harness.services.experiments.run(config);
+    await t('nav-runs').click();
+    await t('page-runs').waitFor();
+    await expect.poll(() => t('run-row').count()).toBe(2);
+    for (const box of await t('runs-table').locator('input[type=checkbox]').all()) await box.check();
+    await t('runs-compare').click();
+    await t('runs-comparison').waitFor();
+    const diff = await t('config-diff').textContent();
+    expect(diff).toContain('seeds');
+    expect(diff).toContain('name');
+    expect(diff).not.toContain('preset'); // equal fields are not shown
+    expect(await t('compare-bars').count()).toBe(2);
+    await t('runs-filter').fill('seed 5');
+    await expect.poll(() => t('run-row').count()).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'runs-compare.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  }, JOB_MS);
+});
