@@ -11,13 +11,18 @@
  *             prompt: the forward of layers 0..L for 2 x tokens, what one SOO step needs
  *   step      one SOO step on the same pair (trainSoo, batch 1): forward + backward + AdamW, as reported
  *             by the job's progress (stepMs), with fast-backward on (default) and off (ggml's OUT_PROD)
+ *   memory    peak RSS of a CHILD process that only trains, divided by the GGUF file size (issue 4 goal:
+ *             <= 1.3), with fast backward (its W^T copies cost memory) and without; a child, because this
+ *             process also holds llama.cpp's copy of the model
  * Burn-in: the first step of each training run is dropped; the median of the rest is reported. Prints one
- * JSON object; `ratio` is step / forward (issue 4 goal: <= 2.5).
+ * JSON object; `ratio` is step / forward (issue 4 goal: <= 2.5); `tokensPerS` counts both prompts of a pair.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addonPath } from '../../electron/engine-host/addon.ts';
 import { makeRandomModel } from '../../electron/services/gguf/random-model.ts';
@@ -34,6 +39,8 @@ const { values: args } = parseArgs({
     kvHeads: { type: 'string', default: '2' },
     type: { type: 'string', default: 'q8_0' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
+    'rss-child': { type: 'string' },
+    'rss-fast-backward': { type: 'string', default: 'true' },
   },
 });
 const N_TOKENS = Number(args.tokens);
@@ -62,6 +69,27 @@ async function benchModel(): Promise<string> {
     heads: Number(args.heads), kvHeads: Number(args.kvHeads), out: file,
   });
   return file;
+}
+
+/**
+ * Runs in the child: one short training on the model, then prints the process's peak RSS in bytes. It loads
+ * nothing else (no llama.cpp model: that would map the whole file), so the peak is the trainer's own.
+ */
+async function rssChild(file: string): Promise<void> {
+  const train = createRequire(import.meta.url)(addonPath()) as TrainAddon;
+  const nLayer = Number(args.layers);
+  const self = Array.from({ length: N_TOKENS }, (_, i) => 1 + ((i * 7919 + 13) % 999)); // ids < 1000: in every vocab
+  const other = self.map((t, i) => (i % 5 === 2 ? 1 + ((t + 101) % 999) : t));
+  const out = path.join(os.tmpdir(), 'soo-lab-bench', 'bench-adapter-rss.gguf');
+  await train.trainSoo({ modelPath: file, outPath: out, layer: Math.floor(nLayer / 2), pairs: [{ self, other }], threads: THREADS, epochs: 2, batch: 1, fastBackward: args['rss-fast-backward'] !== 'false' }).promise;
+  process.stdout.write(JSON.stringify({ maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+}
+
+/** Peak RSS of a fresh process that loads only what training needs, in bytes. */
+function trainingPeakRss(file: string, fastBackward: boolean): number {
+  const script = fileURLToPath(import.meta.url);
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, '--rss-child', file, '--tokens', String(N_TOKENS), '--threads', String(THREADS), '--layers', String(args.layers), '--rss-fast-backward', String(fastBackward)], { encoding: 'utf8' });
+  return (JSON.parse(out) as { maxRssBytes: number }).maxRssBytes;
 }
 
 async function main(): Promise<void> {
@@ -93,6 +121,10 @@ async function main(): Promise<void> {
     ).promise;
   }
 
+  const peakRss = trainingPeakRss(file, true);
+  const peakRssOutProd = trainingPeakRss(file, false);
+  const fileBytes = fs.statSync(file).size;
+
   const round = (x: number) => Math.round(x * 1000) / 1000;
   const fwd = median(forwardMs);
   console.log(JSON.stringify({
@@ -103,9 +135,16 @@ async function main(): Promise<void> {
     ratio: round(median(stepMs.fastBackward!) / fwd),
     ratioOutProd: round(median(stepMs.outProd!) / fwd),
     goal: 2.5,
+    tokensPerS: round((2 * N_TOKENS) / (median(stepMs.fastBackward!) / 1000)),
+    peakRssBytes: peakRss,
+    fileBytes,
+    rssRatio: round(peakRss / fileBytes),
+    rssRatioOutProd: round(peakRssOutProd / fileBytes),
+    rssGoal: 1.3,
     loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
     ms: { forward: forwardMs.map(Math.round), ...Object.fromEntries(Object.entries(stepMs).map(([k, v]) => [k, v.map(Math.round)])) },
   }, null, 2));
 }
 
-await main();
+if (args['rss-child']) await rssChild(args['rss-child']);
+else await main();
