@@ -334,6 +334,8 @@ export const api = {
   'runs.export': entry<ExportText>()(z.object({ runId: id })),
   /** The self-contained HTML report of an experiment. */
   'reports.html': entry<ExportText>()(z.object({ runId: id })),
+  /** The report as PDF (Electron's printToPDF; desktop app only): `text` is the PDF's bytes in base64. */
+  'reports.pdf': entry<ExportText>()(z.object({ runId: id })),
   /** Every results table of an experiment as CSV files, or all of them as one JSON document. */
   'reports.tables': entry<ExportText[]>()(z.object({ runId: id, format: z.enum(['csv', 'json']) })),
 

@@ -9,6 +9,7 @@ import { createServices, type Services } from '../services/index.ts';
 import { createApiHandlers } from '../services/api/handlers.ts';
 import { forwardEvents, registerIpcHandlers } from './ipc.ts';
 import { hardenSession, lockNavigation } from './security.ts';
+import { reportPdf } from './reportPdf.ts';
 
 // Injected by the Electron Forge Vite plugin: the dev server URL in `npm start`, undefined when packaged.
 declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
@@ -60,7 +61,8 @@ app.whenReady().then(() => {
     version: app.getVersion(),
   });
   const trusted = (frameUrl: string) => frameUrl.startsWith(rendererUrl().replace(/index\.html$/, ''));
-  registerIpcHandlers(createApiHandlers(services), trusted);
+  const live = services;
+  registerIpcHandlers({ ...createApiHandlers(live), 'reports.pdf': ({ runId }) => reportPdf(live, runId) }, trusted);
   forwardEvents(services.jobs, () => BrowserWindow.getAllWindows());
   createWindow();
   app.on('activate', () => {

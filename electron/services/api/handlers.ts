@@ -2,6 +2,7 @@
  * The contract's entries implemented on the services: one line each, no logic of their own.
  */
 import type { Services } from '../index.ts';
+import { SooError } from '../../contract/errors.ts';
 import type { ApiHandlers } from './dispatch.ts';
 import { inspectModel } from '../activations/modelSummary.ts';
 
@@ -39,6 +40,9 @@ export function createApiHandlers(services: Services): ApiHandlers {
     'runs.responses': ({ runId, bucket }) => services.experimentViews.responses(runId, bucket),
     'runs.export': ({ runId }) => services.experimentViews.exportJson(runId),
     'reports.html': ({ runId }) => services.experimentViews.reportHtml(runId),
+    'reports.pdf': () => {
+      throw new SooError({ code: 'bad_input', message: 'PDF export needs the desktop app (Electron printToPDF); download the HTML report instead' });
+    },
     'reports.tables': ({ runId, format }) => services.experimentViews.tables(runId, format),
     'jobs.list': () => services.jobs.list(),
     'jobs.cancel': ({ jobId }) => ({ cancelled: services.jobs.cancel(jobId) }),
