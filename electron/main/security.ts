@@ -3,20 +3,7 @@
  * a strict CSP on every response, navigation and new windows denied, permission requests denied.
  */
 import { session, shell, type BrowserWindow, type WebContents } from 'electron';
-
-/** The same policy the renderer's index.html declares in a meta tag; the header wins if both exist. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+import { CONTENT_SECURITY_POLICY } from '../contract/csp.ts';
 
 /** Applies the CSP header and denies every permission (camera, notifications, ...) for the default session. */
 export function hardenSession(): void {

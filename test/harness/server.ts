@@ -22,21 +22,12 @@ import { createApiHandlers } from '../../electron/services/api/handlers.ts';
 import { dispatch } from '../../electron/services/api/dispatch.ts';
 import type { ApiResult } from '../../electron/contract/api.ts';
 import type { ApiEventMessage } from '../../electron/contract/events.ts';
+import { CONTENT_SECURITY_POLICY } from '../../electron/contract/csp.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The policy renderer/index.html declares, plus what only a header can carry (frame-ancestors). */
-export const HARNESS_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The app's own policy (the Electron main process sends the same header). */
+export const HARNESS_CSP = CONTENT_SECURITY_POLICY;
 
 /** A comment line on the event stream this often keeps proxies and idle timers from closing it. */
 const SSE_KEEPALIVE_MS = 15_000;
