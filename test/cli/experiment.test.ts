@@ -186,19 +186,24 @@ describe.skipIf(!addonBuilt)('soo-lab experiment (real binary, tiny model)', () 
   it('kill -9 mid-experiment, then --resume: same rows as the uninterrupted run, none twice', async () => {
     let pid = 0;
     let killed = false;
+    let exited = false;
     const running = cli(['--json', 'experiment', '--config', configFile], (p) => (pid = p));
-    // Wait until seed 1's training is done, then kill the whole process group.
+    void running.then(() => (exited = true));
+    // Kill the whole process group once seed 1's evaluation has begun (its training is done by then, and
+    // more stages follow it). Poll often: on a quiet machine a tiny stage lasts well under a second. Stop
+    // polling if the experiment ends first, so a missed window fails at once instead of hanging.
     const started = Date.now();
     let expId = '';
-    while (!killed && Date.now() - started < CLI_MS) {
-      await new Promise((r) => setTimeout(r, 200));
+    while (!killed && !exited && Date.now() - started < CLI_MS) {
+      await new Promise((r) => setTimeout(r, 20));
       if (!existsSync(db)) continue;
       const conn = new Database(db, { readonly: true, timeout: 5000 });
       try {
-        const row = conn.prepare(`SELECT id FROM runs WHERE kind = 'experiment' AND id <> ? ORDER BY created_at DESC LIMIT 1`).get(first.run_id) as { id: string } | undefined;
+        const row = conn.prepare(`SELECT id, status FROM runs WHERE kind = 'experiment' AND id <> ? ORDER BY created_at DESC LIMIT 1`).get(first.run_id) as { id: string; status: string } | undefined;
         if (!row) continue;
         expId = row.id;
-        const seed1 = conn.prepare(`SELECT COUNT(*) AS n FROM runs WHERE parent_id = ? AND name = 'seed 1: eval burglar-house/main' AND status = 'running'`).get(expId) as { n: number };
+        if (row.status !== 'running') break;
+        const seed1 = conn.prepare(`SELECT COUNT(*) AS n FROM runs WHERE parent_id = ? AND name LIKE 'seed 1: eval %'`).get(expId) as { n: number };
         if (seed1.n > 0) {
           process.kill(-pid, 'SIGKILL');
           killed = true;
