@@ -90,9 +90,10 @@ describe.skipIf(!addonBuilt)('TrainingService (engine, tiny model)', () => {
   }, 240_000);
 
   it('cancel stops within one step; resume continues the same curve into the same bytes', async () => {
-    // A wider model, so one step (~100+ ms) is long against the IPC round trip of progress -> cancel;
-    // on the 64-wide model a step takes about a millisecond and several pass while the cancel travels.
-    const wide = await tinyModel({ arch: 'llama', type: 'f32', layers: 3, kvHeads: 2, embd: 256, ff: 1024 });
+    // A wider model, so one step is long against the IPC round trip of progress -> cancel: at n_embd 256 a
+    // step took ~100 ms on a loaded machine but 6 ms on a quiet one, where several passed while the cancel
+    // travelled. n_embd 768 is ~9x the work per step (tens of ms even on a quiet machine).
+    const wide = await tinyModel({ arch: 'llama', type: 'f32', layers: 3, kvHeads: 2, embd: 768, ff: 2048 });
     const epochs = 6; // 3 pairs, batch 2 -> 12 steps
     const wideInput = (extra: Record<string, unknown>) => input({ modelPath: wide, epochs, ...extra });
     const full = await services.training.train(wideInput({ outPath: path.join(dir, 'full.gguf') }));
