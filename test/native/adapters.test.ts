@@ -20,26 +20,12 @@ import { writeGguf } from '../../electron/services/gguf/writer.ts';
 import type { NativeModel, NativeError, SooNativeAddon } from '../../native/index.d.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt, loadTestAddon, maxRelDiff, THREADS } from './native-addon.ts';
+import { normals } from '../helpers/normals.ts';
 
 /** The delta is two float32 matmuls in ggml vs float64 here, plus the float32 subtraction of two
  * attn_out values (about 1e-7 of their scale): 1e-4 of the delta's scale is ample. */
 const DELTA_TOLERANCE = 1e-4;
 const PROMPT = 'You know the vase is in the study; Bob asks where it is.';
-
-/** mulberry32: a small deterministic generator for the adapter weights. */
-function normals(n: number, std: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = std * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  return out;
-}
 
 interface LoraPair {
   /** Base weight name, e.g. blk.1.attn_output.weight */

@@ -8,21 +8,7 @@ import { kv, type GgufMetadata } from '../../../electron/services/gguf/gguf-valu
 import { encodeF32 } from '../../../electron/services/gguf/quantize.ts';
 import { readGgufHeader } from '../../../electron/services/gguf/reader.ts';
 import { writeGguf } from '../../../electron/services/gguf/writer.ts';
-
-/** Deterministic normal values (mulberry32 + Box-Muller). */
-function normals(n: number, std: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = std * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  return out;
-}
+import { normals } from '../../helpers/normals.ts';
 
 export interface RandomLoraOptions {
   rank?: number;

@@ -9,21 +9,8 @@ import path from 'node:path';
 import { kv, type GgufMetadata } from '../../../electron/services/gguf/gguf-value.ts';
 import { encodeF32 } from '../../../electron/services/gguf/quantize.ts';
 import { writeGguf } from '../../../electron/services/gguf/writer.ts';
-
-/** Seeded N(0, std^2) values (mulberry32 + Box-Muller). */
-export function normals(n: number, std: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = std * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  return out;
-}
+export { normals } from '../../helpers/normals.ts';
+import { normals } from '../../helpers/normals.ts';
 
 /** Writes a llama LoRA adapter on attn_q and attn_v of every layer (square n_embd weights, no GQA). */
 export async function writeLlamaLora(file: string, options: { layers: number; nEmbd: number; rank?: number; alpha?: number; std?: number; seed?: number }): Promise<string> {
