@@ -13,7 +13,8 @@ const config: ForgeConfig = {
     name: 'SOO Lab',
     executableName: 'soo-lab',
     asar: { unpack: '**/*.node' },
-    extraResource: ['resources', 'migrations'],
+    // The native addon travels as a resource too (paths.ts appFile finds it there).
+    extraResource: ['resources', 'migrations', 'native/build/Release/soo_native.node'],
   },
   rebuildConfig: { onlyModules: ['better-sqlite3'] },
   makers: [
@@ -28,6 +29,8 @@ const config: ForgeConfig = {
       build: [
         { entry: 'electron/main/main.ts', config: 'vite.main.config.ts', target: 'main' },
         { entry: 'electron/main/preload.ts', config: 'vite.preload.config.ts', target: 'preload' },
+        // The engine process's host, forked by engineProcess.ts as plain JS (no tsx in a packaged app).
+        { entry: 'electron/engine-host/main.ts', config: 'vite.engine.config.ts', target: 'main' },
       ],
       renderer: [{ name: 'main_window', config: 'vite.renderer.config.ts' }],
     }),

@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { SooError } from '../contract/errors.ts';
-import { APP_ROOT } from '../services/paths.ts';
+import { NATIVE_ADDON_PATH } from '../services/paths.ts';
 import type { SooNativeAddon } from '../../native/index.d.ts';
 
 /** Where the build script puts the addon; SOO_LAB_NATIVE_ADDON overrides (packaged apps, tests). */
 export function addonPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SOO_LAB_NATIVE_ADDON ?? path.join(APP_ROOT, 'native', 'build', 'Release', 'soo_native.node');
+  return env.SOO_LAB_NATIVE_ADDON ?? NATIVE_ADDON_PATH;
 }
 
 let cached: SooNativeAddon | undefined;

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,8 +28,33 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.SOO_LAB_DB ?? path.join(defaultDataDir(env), 'soo-lab.db');
 }
 
-/** The repository (or packaged app) root: electron/services/ is two levels below it. */
-export const APP_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The repository (or packaged app) root: the nearest folder above this module holding package.json.
+ * From source that is two levels above electron/services/; inside the app bundle (.vite/build/main.js,
+ * packed in app.asar) it is the app folder.
+ */
+export const APP_ROOT = findAppRoot(path.dirname(fileURLToPath(import.meta.url)));
 
-export const RESOURCES_DIR = path.join(APP_ROOT, 'resources');
-export const MIGRATIONS_DIR = path.join(APP_ROOT, 'migrations');
+function findAppRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(start, '..', '..');
+  }
+}
+
+/**
+ * A folder of the app: beside the sources (development, CLI), else in Electron's resources folder,
+ * where the packagers copy `extraResource` entries (forge.config.ts, electron-builder.yml).
+ */
+export function appFile(name: string): string {
+  const local = path.join(APP_ROOT, name);
+  const resourcesPath = (process as { resourcesPath?: string }).resourcesPath;
+  if (fs.existsSync(local) || !resourcesPath) return local;
+  const packaged = path.join(resourcesPath, path.basename(name));
+  return fs.existsSync(packaged) ? packaged : local;
+}
+
+export const RESOURCES_DIR = appFile('resources');
+export const MIGRATIONS_DIR = appFile('migrations');
+/** The native addon built by scripts/build-native.mjs (packaged apps: resources/soo_native.node). */
+export const NATIVE_ADDON_PATH = appFile(path.join('native', 'build', 'Release', 'soo_native.node'));

@@ -10,7 +10,9 @@
  * code 134), 'exited' (any other exit, including code 0 when nobody asked for it).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { APP_ROOT } from '../paths.ts';
 import { isFromEngine, type FromEngine, type ToEngine } from './protocol.ts';
 
@@ -29,7 +31,7 @@ export interface EngineProcessOptions {
   entry?: string;
   /** Extra environment for the engine (merged over process.env). */
   env?: NodeJS.ProcessEnv;
-  /** Node flags for the child. Defaults to ['--import', 'tsx']. */
+  /** Node flags for the child. Defaults to none for the bundled host, ['--import', 'tsx'] otherwise. */
   execArgv?: string[];
   /** Receives log lines ("[engine 1234] ..."); defaults to none. */
   log?: (line: string) => void;
@@ -39,6 +41,17 @@ const FATAL_SIGNALS = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE
 const STDERR_TAIL_BYTES = 4096;
 
 export const DEFAULT_ENGINE_ENTRY = path.join(APP_ROOT, 'electron', 'engine-host', 'main.ts');
+
+/**
+ * The engine host to fork and the Node flags it needs. Inside the app bundle (this module bundled into
+ * .vite/build/main.js by Forge's Vite plugin) the host is the sibling bundle engine-host.js, plain
+ * JavaScript (vite.engine.config.ts); from source it is the TypeScript entry run through tsx.
+ */
+export function defaultEngineEntry(moduleDir = path.dirname(fileURLToPath(import.meta.url))): { entry: string; execArgv: string[] } {
+  const bundled = path.join(moduleDir, 'engine-host.js');
+  if (fs.existsSync(bundled)) return { entry: bundled, execArgv: [] };
+  return { entry: DEFAULT_ENGINE_ENTRY, execArgv: ['--import', 'tsx'] };
+}
 
 export class EngineProcess {
   readonly pid: number;
@@ -52,8 +65,9 @@ export class EngineProcess {
 
   constructor(options: EngineProcessOptions = {}) {
     this.log = options.log ?? (() => {});
-    this.child = fork(options.entry ?? DEFAULT_ENGINE_ENTRY, [], {
-      execArgv: options.execArgv ?? ['--import', 'tsx'],
+    const fallback = defaultEngineEntry();
+    this.child = fork(options.entry ?? fallback.entry, [], {
+      execArgv: options.execArgv ?? (options.entry ? ['--import', 'tsx'] : fallback.execArgv),
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, ...options.env },
