@@ -3,7 +3,10 @@
  * (never the network): a generated tiny GGUF arrives byte for byte with progress events, a
  * connection cut mid-file is retried with a range request and the result is still exact, a
  * checksum is enforced, 404 and a non-GGUF body give clear errors and leave no file, a cancel
- * rejects. The reference for "exact" is the served buffer's own sha256.
+ * rejects and keeps the part, the next call continues it with a Range request from the part's size
+ * (checksum still exact), a server that ignores Range makes it start over cleanly, a part from another
+ * URL is discarded, hf: references resolve through a stand-in Hub. The reference for "exact" is the
+ * served buffer's own sha256.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -12,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SooError } from '../../../electron/contract/errors.ts';
-import { checkSource, downloadModel } from '../../../electron/services/models/download.ts';
+import { checkSource, discardPartialDownload, downloadModel, listPartialDownloads } from '../../../electron/services/models/download.ts';
 import { tinyModel } from '../../helpers/tiny-models.ts';
 import { tempDir } from '../evaluation/helpers.ts';
 
@@ -22,6 +25,8 @@ interface Served {
   cutAfter?: number;
   /** Delay between 64 KiB writes, ms. */
   throttleMs?: number;
+  /** Answer every request with 200 and the whole body, as a server without range support does. */
+  ignoreRange?: boolean;
 }
 
 const files = new Map<string, Served>();
@@ -39,7 +44,7 @@ function serve(req: http.IncomingMessage, res: http.ServerResponse): void {
     return;
   }
   const { body } = served;
-  const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
+  const m = served.ignoreRange ? null : /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
   const start = m ? Number(m[1]) : 0;
   const end = m && m[2] ? Math.min(Number(m[2]), body.length - 1) : body.length - 1;
   res.writeHead(m ? 206 : 200, {
@@ -84,6 +89,19 @@ beforeAll(async () => {
   files.set('/tiny.gguf', { body: model });
   files.set('/cut.gguf', { body: model, cutAfter: 1_000_000 });
   files.set('/slow.gguf', { body: model, throttleMs: 20 });
+  files.set('/resume.gguf', { body: model, throttleMs: 10 });
+  files.set('/norange.gguf', { body: model, throttleMs: 10, ignoreRange: true });
+  files.set('/moved.gguf', { body: model, throttleMs: 10 });
+  const listing = [
+    { type: 'file', path: 'README.md' },
+    { type: 'file', path: 'tiny-Q4_K_M.gguf' },
+    { type: 'file', path: 'tiny-Q8_0.gguf' },
+    { type: 'file', path: 'mmproj-tiny-Q8_0.gguf' },
+    { type: 'file', path: 'big-Q8_0-00001-of-00002.gguf' },
+  ];
+  files.set('/api/models/owner/repo/tree/main?recursive=true', { body: Buffer.from(JSON.stringify(listing)) });
+  files.set('/owner/repo/resolve/main/tiny-Q8_0.gguf', { body: model });
+  files.set('/owner/repo/resolve/v2/sub/dir/tiny.gguf', { body: model });
   files.set('/page.gguf', { body: Buffer.from('<!doctype html><html><body>a model page, not a model</body></html>') });
 });
 
@@ -155,6 +173,94 @@ describe('downloadModel', () => {
       },
     });
     await expect(run).rejects.toThrow('user cancelled');
+  });
+
+  /** Starts a throttled download and cancels it once `after` bytes are on disk; resolves when it rejected. */
+  async function cancelAfter(source: string, modelsDir: string, after: number): Promise<void> {
+    const controller = new AbortController();
+    const run = downloadModel({
+      source,
+      modelsDir,
+      signal: controller.signal,
+      progressMs: 0,
+      onProgress: (p) => {
+        if (p.bytesDone > after) controller.abort(new Error('user cancelled'));
+      },
+    });
+    await expect(run).rejects.toThrow('user cancelled');
+  }
+
+  it('a cancelled download leaves a part that the next call continues with a Range request; the checksum is exact', async () => {
+    const modelsDir = path.join(dir, 'g');
+    const served = files.get('/resume.gguf')!.body;
+    await cancelAfter(`${base}/resume.gguf`, modelsDir, 512 * 1024);
+    const partSize = fs.statSync(path.join(modelsDir, 'resume.gguf.part')).size;
+    expect(partSize).toBeGreaterThan(512 * 1024);
+    expect(partSize).toBeLessThan(served.length);
+    expect(fs.existsSync(path.join(modelsDir, 'resume.gguf'))).toBe(false);
+    expect(await listPartialDownloads(modelsDir)).toEqual([{ source: `${base}/resume.gguf`, fileName: 'resume.gguf', bytesDone: partSize, totalBytes: served.length }]);
+
+    requests.length = 0;
+    const progress: number[] = [];
+    const result = await downloadModel({ source: `${base}/resume.gguf`, modelsDir, sha256: sha(served), progressMs: 0, onProgress: (p) => progress.push(p.bytesDone) });
+    expect(result.resumedFrom).toBe(partSize);
+    expect(result.sha256).toBe(sha(served));
+    expect(sha(fs.readFileSync(result.path))).toBe(sha(served));
+    // one request, for the rest only
+    expect(requests.filter((r) => r.url === '/resume.gguf')).toEqual([{ url: '/resume.gguf', range: `bytes=${partSize}-` }]);
+    expect(progress[0]).toBe(partSize);
+    expect(progress.at(-1)).toBe(served.length);
+    expect(fs.readdirSync(modelsDir).sort()).toEqual(['resume.gguf']); // no part, no sidecar left
+    expect(await listPartialDownloads(modelsDir)).toEqual([]);
+  });
+
+  it('a server that ignores Range: the part is dropped and the download starts over cleanly', async () => {
+    const modelsDir = path.join(dir, 'h');
+    const served = files.get('/norange.gguf')!.body;
+    await cancelAfter(`${base}/norange.gguf`, modelsDir, 512 * 1024);
+    const partSize = fs.statSync(path.join(modelsDir, 'norange.gguf.part')).size;
+    expect(partSize).toBeGreaterThan(0);
+    requests.length = 0;
+    const result = await downloadModel({ source: `${base}/norange.gguf`, modelsDir, sha256: sha(served) });
+    expect(requests.filter((r) => r.url === '/norange.gguf')).toEqual([{ url: '/norange.gguf', range: `bytes=${partSize}-` }]); // asked, got 200
+    expect(result.resumedFrom).toBe(0);
+    expect(result.bytes).toBe(served.length);
+    expect(sha(fs.readFileSync(result.path))).toBe(sha(served));
+  });
+
+  it('a part left by another URL under the same file name is not continued', async () => {
+    const modelsDir = path.join(dir, 'i');
+    await cancelAfter(`${base}/moved.gguf`, modelsDir, 256 * 1024);
+    fs.renameSync(path.join(modelsDir, 'moved.gguf.part'), path.join(modelsDir, 'tiny.gguf.part'));
+    fs.renameSync(path.join(modelsDir, 'moved.gguf.part.json'), path.join(modelsDir, 'tiny.gguf.part.json'));
+    requests.length = 0;
+    const served = files.get('/tiny.gguf')!.body;
+    const result = await downloadModel({ source: `${base}/tiny.gguf`, modelsDir });
+    expect(result.resumedFrom).toBe(0);
+    expect(requests.filter((r) => r.url === '/tiny.gguf')).toEqual([{ url: '/tiny.gguf', range: 'bytes=0-' }]);
+    expect(sha(fs.readFileSync(result.path))).toBe(sha(served));
+  });
+
+  it('discardPartialDownload deletes a part and its sidecar', async () => {
+    const modelsDir = path.join(dir, 'j');
+    await cancelAfter(`${base}/moved.gguf`, modelsDir, 128 * 1024);
+    expect(await discardPartialDownload(modelsDir, 'moved.gguf')).toBe(true);
+    expect(fs.readdirSync(modelsDir)).toEqual([]);
+    expect(await discardPartialDownload(modelsDir, 'moved.gguf')).toBe(false);
+  });
+
+  it('hf: references resolve to the Hub file URL, by path and revision or by quantization', async () => {
+    const served = files.get('/tiny.gguf')!.body;
+    const byQuant = await downloadModel({ source: 'hf:owner/repo:q8_0', modelsDir: path.join(dir, 'k'), hfEndpoint: base });
+    expect(byQuant.path).toBe(path.join(dir, 'k', 'tiny-Q8_0.gguf'));
+    expect(byQuant.sha256).toBe(sha(served));
+    const byPath = await downloadModel({ source: 'hf:owner/repo/sub/dir/tiny.gguf#v2', modelsDir: path.join(dir, 'k'), hfEndpoint: base });
+    expect(byPath.path).toBe(path.join(dir, 'k', 'tiny.gguf'));
+    expect(byPath.sha256).toBe(sha(served));
+    // Q4_K_M names one file; "Q8" is not a whole word of any name; no quant: several files
+    await expect(downloadModel({ source: 'hf:owner/repo:Q8', modelsDir: path.join(dir, 'k'), hfEndpoint: base })).rejects.toThrow('no .gguf in owner/repo matches "Q8"');
+    await expect(downloadModel({ source: 'hf:owner/repo', modelsDir: path.join(dir, 'k'), hfEndpoint: base })).rejects.toThrow(/3 files in owner\/repo match/);
+    await expect(downloadModel({ source: 'hf:owner/missing:Q8_0', modelsDir: path.join(dir, 'k'), hfEndpoint: base })).rejects.toThrow('HTTP 404');
   });
 
   it('checks sources before any request', () => {
