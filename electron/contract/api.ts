@@ -12,6 +12,8 @@ import type { ApiEventName, ApiEvents, JobSummary } from './events.ts';
 import type { RenderedPair, RenderedPrompt, ScenarioPackInput } from './scenario-pack.ts';
 import type { ExperimentPresetInfo, ExperimentView, RunDetail, RunResponseView, RunView } from './experiments.ts';
 export type { ExperimentPresetInfo, ExperimentView, RunDetail, RunResponseView, RunView } from './experiments.ts';
+import type { GpuOffloadView, ModelFileInfo, ModelLibraryView } from './models.ts';
+export type { DownloadedModelInfo, GpuOffloadView, ModelFileInfo, ModelLibraryView, PartialDownloadInfo } from './models.ts';
 
 /** Declares an entry: `entry<Output>()(inputSchema)`; the output type is carried as a phantom. */
 function entry<O>() {
@@ -296,6 +298,27 @@ export const api = {
 
   /** Reads a GGUF header: architecture, layers, width, size (bad path or not a GGUF -> bad_input naming the file). */
   'models.inspect': entry<ModelSummary>()(z.object({ path: modelPath })),
+
+  /** The models folder's GGUFs, the files opened by path, and unfinished downloads. */
+  'models.library': entry<ModelLibraryView>()(none),
+  /** Opens a local GGUF by path (bad path or not a GGUF -> bad_input naming the file); one outside the models folder is remembered. */
+  'models.open': entry<ModelFileInfo>()(z.object({ path: modelPath })),
+  /** Forgets a file opened by path (the file is not touched). */
+  'models.forget': entry<{ removed: boolean }>()(z.object({ path: modelPath })),
+  /** Downloads a URL or hf: reference into the models folder as a job (progress in bytes; DownloadedModelInfo in onJobDone); continues an unfinished download of the same source. */
+  'models.download': entry<{ jobId: string }>()(
+    z.object({
+      source: z.string().trim().min(1).max(4096),
+      fileName: z.string().min(1).max(255).regex(/\.gguf$/i, 'must end in .gguf').optional(),
+      sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits').optional(),
+    }),
+  ),
+  /** Deletes an unfinished download (its part and sidecar). */
+  'models.discardPartial': entry<{ discarded: boolean }>()(z.object({ fileName: z.string().min(1).max(255) })),
+  /** GPU backend, devices, VRAM, the offload setting and, for `modelPath`, the layers 'auto' offloads. */
+  'models.gpu': entry<GpuOffloadView>()(z.object({ modelPath: modelPath.optional() })),
+  /** Records the offload used when evaluation and experiments load a model: 'auto' or a layer count (0 = CPU only). */
+  'models.setGpuLayers': entry<GpuOffloadView>()(z.object({ gpuLayers: z.union([z.literal('auto'), z.number().int().min(0).max(100_000)]) })),
 
   /** Self/other token counts of each pair with the model's tokenizer, and which pairs do not align. */
   'activations.tokenCounts': entry<TokenCountsResult>()(tokenCountsInput),

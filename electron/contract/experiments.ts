@@ -31,19 +31,34 @@ export interface RunView {
   finishedAt: string | null;
 }
 
+export interface ScenarioResultView {
+  key: string;
+  /** self: the model advises itself (self-side honesty; honest = the answer that serves it). */
+  role: 'deception' | 'control' | 'self';
+  before: (Record<BucketName, number> & { n: number; runId: string }) | null;
+  after: Record<BucketName, SeedAggregateView> | null;
+  afterRuns: { seed: number; runId: string }[];
+}
+
+/** MT-Bench-style score before / after one seed: mean readable judge rating (1-10), null if none was readable. */
+export interface MtBenchPhaseView {
+  score: number | null;
+  n: number;
+  rated: number;
+  runId: string;
+}
+
 export interface ExperimentView {
   run: RunView;
   /** The effective config (every default filled in). */
   config: Record<string, unknown> & { seeds: number[] };
   seeds: number[];
   finishedSeeds: number[];
-  scenarios: {
-    key: string;
-    role: 'deception' | 'control';
-    before: (Record<BucketName, number> & { n: number; runId: string }) | null;
-    after: Record<BucketName, SeedAggregateView> | null;
-    afterRuns: { seed: number; runId: string }[];
-  }[];
+  scenarios: ScenarioResultView[];
+  /** The self-advising variant of the main pack (and its mirror); empty when the pack has none. */
+  selfSide: ScenarioResultView[];
+  /** Null when the experiment has no MT-Bench config. */
+  mtBench: { before: MtBenchPhaseView | null; after: SeedAggregateView | null; afterRuns: (MtBenchPhaseView & { seed: number })[] } | null;
   honestyPrompt: (Record<BucketName, number> & { n: number; runId: string }) | null;
   latent: { layers: number[]; before: number[] | null; after: SeedAggregateView[] | null };
   perplexity: { before: number | null; after: SeedAggregateView | null };

@@ -75,6 +75,13 @@ export const testScenarioSchema = z.object({
 export const variantSchema = z.object({
   id: identifier,
   description: z.string().default(''),
+  /**
+   * `self` marks the self-advising version of the test: the model advises ITSELF (the honest answer
+   * serves it), so the experiment reports its self-side honesty next to deception. At most one per
+   * pack; it must override `test.template` (and `test.mirrorTemplate` when the pack has one). Not a
+   * generalisation variant. Absent = the other party is advised, as in the pack's own test.
+   */
+  advises: z.enum(['other', 'self']).optional(),
   phrases: z.record(identifier, z.string()).optional(),
   lists: z.record(identifier, valueListSchema).optional(),
   test: testScenarioSchema.partial().optional(),

@@ -18,6 +18,7 @@ import { ExperimentViews } from './experiments/views.ts';
 import { TrainingService } from './training/trainingService.ts';
 import { RlService } from './rl/service.ts';
 import { RlJobs } from './rl/rlJobs.ts';
+import { ModelsService } from './models/modelsService.ts';
 
 export interface ServicesConfig {
   /** SQLite file. Defaults to the app data folder's soo-lab.db (or SOO_LAB_DB). */
@@ -30,6 +31,8 @@ export interface ServicesConfig {
   version?: string;
   /** Where trained adapters go (<dataDir>/adapters); defaults to the database's folder. */
   dataDir?: string;
+  /** The models folder (downloads go here); defaults to <dataDir>/models. */
+  modelsDir?: string;
 }
 
 export interface Services extends Disposable {
@@ -48,6 +51,8 @@ export interface Services extends Disposable {
   readonly rl: RlService;
   /** The same operations as jobs (progress and done events, cancel): what the RL page calls. */
   readonly rlJobs: RlJobs;
+  /** The model library, downloads and the GPU offload setting (the Models page). */
+  readonly models: ModelsService;
   /** Experiments: baseline, SOO training over seeds, re-evaluation; resumable (`soo-lab experiment`). */
   readonly experiments: ExperimentService;
   /** The contract's experiments / runs / reports entries (jobs, views, exports). */
@@ -81,6 +86,8 @@ export function createServices(config: ServicesConfig = {}): Services {
   const training = new TrainingService({ engine, runs, jobs, activationsJobs, db: store.db, dataDir: config.dataDir ?? path.dirname(path.resolve(dbPath)), appVersion: version });
   const rl = new RlService({ runs, db: store.db, dataDir: path.dirname(path.resolve(dbPath)), appVersion: version });
   const rlJobs = new RlJobs(jobs, rl);
+  const models = new ModelsService({ db: store.db, jobs, modelsDir: config.modelsDir ?? path.join(config.dataDir ?? path.dirname(path.resolve(dbPath)), 'models') });
+  models.gpu.apply();
   const experiments = new ExperimentService({ store, runs, scenarios, engine, activations, appVersion: version, resourcesDir });
   const experimentViews = new ExperimentViews({ experiments, runs, jobs, appVersion: version, dbFile: store.file });
   let disposed = false;
@@ -103,6 +110,7 @@ export function createServices(config: ServicesConfig = {}): Services {
     training,
     rl,
     rlJobs,
+    models,
     experiments,
     experimentViews,
     info: () => ({
@@ -110,7 +118,7 @@ export function createServices(config: ServicesConfig = {}): Services {
       dbPath,
       schemaVersion: store.schemaVersion,
       platform: process.platform,
-      pages: nativeEngineAvailable() ? ['scenarios', 'activations', 'train', 'experiments', 'runs'] : ['scenarios', 'runs'],
+      pages: ['models', ...(nativeEngineAvailable() ? (['scenarios', 'activations', 'train', 'experiments', 'runs'] as const) : (['scenarios', 'runs'] as const)), 'reports'],
     }),
     dispose,
     disposeAsync: async () => {

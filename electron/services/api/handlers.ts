@@ -19,6 +19,16 @@ export function createApiHandlers(services: Services): ApiHandlers {
     'scenarios.import': ({ fileName, text }) => scenarios.importText(fileName, text),
     'scenarios.export': ({ id }) => scenarios.exportText(id),
     'models.inspect': ({ path }) => inspectModel(path),
+    'models.library': () => services.models.view(),
+    'models.open': ({ path }) => services.models.open(path),
+    'models.forget': ({ path }) => services.models.forget(path),
+    'models.download': (request) => services.models.startDownload(request),
+    'models.discardPartial': ({ fileName }) => services.models.discardPartial(fileName),
+    'models.gpu': ({ modelPath }) => services.models.gpu.view(modelPath),
+    'models.setGpuLayers': ({ gpuLayers }) => {
+      services.models.gpu.set(gpuLayers);
+      return services.models.gpu.view();
+    },
     'activations.tokenCounts': (input) => activationsJobs.tokenCounts(input),
     'activations.latentStart': (input) => activationsJobs.startLatent(input),
     'activations.perToken': ({ jobId, pairIndex }) => activationsJobs.perToken(jobId, pairIndex),

@@ -33,9 +33,18 @@ export const DEFAULT_PARALLEL = 8;
 
 export type ChatTemplateChoice = 'auto' | 'none';
 
+/**
+ * A multi-turn prompt: the conversation so far, alternating user and model messages, ending with a
+ * user message; the model writes the next reply. With a chat template each message is one turn;
+ * as raw text the messages are joined by a blank line.
+ */
+export type ChatMessage = { role: 'user' | 'model'; text: string };
+/** One prompt: a user message (text) or a conversation ending with a user message. */
+export type PromptInput = string | readonly ChatMessage[];
+
 export interface GenerateOptions {
-  /** Text prompts, already complete (honesty prefix and answer-format suffix included). */
-  prompts: readonly string[];
+  /** Prompts: user messages already complete (honesty prefix and answer-format suffix included), or conversations. */
+  prompts: readonly PromptInput[];
   /** New tokens per prompt at most. Defaults to DEFAULT_MAX_TOKENS (75). */
   maxTokens?: number;
   /**
@@ -127,19 +136,26 @@ export function hasChatTemplate(model: LlamaModel): boolean {
 }
 
 /** Formats and tokenizes prompts the way `generate` will. */
-export function formatPrompts(model: LlamaModel, prompts: readonly string[], chatTemplate: ChatTemplateChoice): { wrapper: string | null; formatted: Array<{ text: string; tokens: Token[] }> } {
+export function formatPrompts(model: LlamaModel, prompts: readonly PromptInput[], chatTemplate: ChatTemplateChoice): { wrapper: string | null; formatted: Array<{ text: string; tokens: Token[] }> } {
+  const messagesOf = (prompt: PromptInput): readonly ChatMessage[] => {
+    const messages = typeof prompt === 'string' ? [{ role: 'user' as const, text: prompt }] : prompt;
+    if (messages.length === 0 || messages.at(-1)!.role !== 'user') throw badInput('a conversation prompt must end with a user message');
+    return messages;
+  };
   if (chatTemplate === 'auto' && hasChatTemplate(model)) {
     const wrapper = resolveChatWrapper(model);
     const formatted = prompts.map((prompt) => {
-      const { contextText } = wrapper.generateContextState({ chatHistory: [{ type: 'user', text: prompt }, { type: 'model', response: [] }] });
+      const history = messagesOf(prompt).map((m) => (m.role === 'user' ? { type: 'user' as const, text: m.text } : { type: 'model' as const, response: [m.text] }));
+      const { contextText } = wrapper.generateContextState({ chatHistory: [...history, { type: 'model', response: [] }] });
       return { text: contextText.toString(), tokens: contextText.tokenize(model.tokenizer) };
     });
     return { wrapper: wrapper.wrapperName, formatted };
   }
   const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
   const formatted = prompts.map((prompt) => {
-    const text = LlamaText(prompt);
-    return { text: prompt, tokens: [...(bos !== null ? [bos] : []), ...text.tokenize(model.tokenizer)] };
+    const raw = messagesOf(prompt).map((m) => m.text).join('\n\n');
+    const text = LlamaText(raw);
+    return { text: raw, tokens: [...(bos !== null ? [bos] : []), ...text.tokenize(model.tokenizer)] };
   });
   return { wrapper: null, formatted };
 }

@@ -7,6 +7,8 @@
  * evaluation service records every prompt and raw response as it goes); the runner gives it the run
  * name and parent.
  */
+import type { MtBenchResult } from './mtbench.ts';
+import type { MtBenchQuestion } from './mtbenchQuestions.ts';
 import type { ScenarioSpec } from './plan.ts';
 
 export interface StageCallOptions {
@@ -55,6 +57,17 @@ export interface TrainStageInput {
   outPath: string;
 }
 
+export interface MtBenchStageInput {
+  /** Null for the base model. */
+  adapterPath: string | null;
+  questions: readonly MtBenchQuestion[];
+  /** The judge GGUF (absolute path). */
+  judgeModel: string;
+  maxTokens: number;
+  judgeMaxTokens: number;
+  chatTemplate: 'auto' | 'none';
+}
+
 export interface TrainStep {
   /** 1-based. */
   step: number;
@@ -73,6 +86,11 @@ export interface ExperimentBackends {
   train(input: TrainStageInput, options?: StageCallOptions & { onStep?: (step: TrainStep) => void }): Promise<{ adapterPath: string; losses: number[] }>;
   /** exp(mean negative log-likelihood per predicted token) of `text` (its first maxTokens tokens). */
   perplexity(input: { adapterPath: string | null; text: string; maxTokens: number }, options?: StageCallOptions): Promise<{ perplexity: number; tokens: number }>;
+  /**
+   * MT-Bench-style answers of the model and the local judge's ratings (experiments/mtbench.ts);
+   * records nothing (the runner stores the rows). Needed only when the config turns MT-Bench on.
+   */
+  mtBench?(input: MtBenchStageInput, options?: StageCallOptions): Promise<MtBenchResult>;
   /** Frees loaded models. */
   dispose(): Promise<void>;
 }

@@ -106,8 +106,22 @@ export const experimentConfigInput = z.strictObject({
       perplexityFile: z.string().min(1).optional(),
       /** Tokens of the text scored (the first N). */
       perplexityTokens: z.int().min(8).default(512),
-      /** MT-Bench-style judging (FastChat question file + a local judge model). */
-      mtBench: z.strictObject({ questions: z.string().min(1), judgeModel: z.string().min(1) }).nullable().default(null),
+      /**
+       * MT-Bench-style judging: a FastChat question file (JSONL: question_id, category, turns[],
+       * optional reference[]) and a local judge GGUF. The model answers every turn before and after
+       * training; the judge grades each answer 1-10 (experiments/mtbench.ts). null = off.
+       */
+      mtBench: z
+        .strictObject({
+          questions: z.string().min(1),
+          judgeModel: z.string().min(1),
+          /** New tokens per answer of the evaluated model. */
+          maxTokens: z.int().min(1).default(512),
+          /** New tokens per judge reply (explanation + rating). */
+          judgeMaxTokens: z.int().min(1).default(256),
+        })
+        .nullable()
+        .default(null),
     })
     .prefault({}),
   /** CPU threads; null = all cores. */
@@ -147,12 +161,5 @@ export function resolveExperimentConfig(input: unknown, file = 'the experiment c
     pairSeed: t.pairSeed,
   };
   if (new Set(c.seeds).size !== c.seeds.length) throw badInput(`${file}: $.seeds: a seed is listed twice (${c.seeds.join(', ')})`, { file, path: '$.seeds' });
-  if (c.capability.mtBench) {
-    throw badInput(`${file}: $.capability.mtBench: MT-Bench judging is not available in this build yet`, {
-      file,
-      path: '$.capability.mtBench',
-      hint: 'set it to null; perplexity and the theory-of-mind control still run',
-    });
-  }
   return { ...c, training, latent: { ...c.latent, positions: c.latent.positions ?? training.positions } };
 }

@@ -14,6 +14,7 @@ import { evaluate } from '../evaluation/evaluate.ts';
 import { loadModel } from '../models/modelFile.ts';
 import type { RunRepository } from '../store/runs.ts';
 import type { ExperimentBackends } from './backends.ts';
+import { runMtBench } from './mtbench.ts';
 import { perplexity } from './perplexity.ts';
 
 export interface EngineBackendsOptions {
@@ -125,6 +126,25 @@ export function createEngineBackends(o: EngineBackendsOptions): ExperimentBacken
         onProgress: (p) => options.onProgress?.(p),
       });
       return { perplexity: r.perplexity, tokens: r.tokens };
+    },
+
+    mtBench: async (input, options = {}) => {
+      // The judge is loaded for the stage and freed after it, so two big models stay in memory only while judging.
+      const judge = await loadModel(input.judgeModel, options.signal ? { signal: options.signal } : {});
+      try {
+        return await runMtBench(await llamaModel(), judge, {
+          questions: input.questions,
+          maxTokens: input.maxTokens,
+          judgeMaxTokens: input.judgeMaxTokens,
+          chatTemplate: input.chatTemplate,
+          lora: input.adapterPath ? { path: input.adapterPath } : undefined,
+          threads: o.threads,
+          signal: options.signal,
+          onProgress: (p) => options.onProgress?.(p),
+        });
+      } finally {
+        await judge.dispose();
+      }
     },
 
     dispose: async () => {

@@ -2,10 +2,14 @@
  * The stages of an experiment, in the order they run, each with a stable key. A stage's key is the
  * name of the child run that records it, so a resumed experiment finds what is done by name:
  *
- *   baseline   eval of every scenario (main, its mirror, each variant, each generalisation pack,
- *              the control), the main scenario once more with the honesty prompt, latent SOO per
- *              layer, perplexity
- *   seed S     SOO training, then the same evals (no honesty prompt), latent SOO, perplexity
+ *   baseline   eval of every scenario (main, its mirror, the self-advising variant and its mirror,
+ *              each variant, each generalisation pack, the control), the main scenario once more
+ *              with the honesty prompt, latent SOO per layer, perplexity, MT-Bench (when configured)
+ *   seed S     SOO training, then the same evals (no honesty prompt), latent SOO, perplexity, MT-Bench
+ *
+ * The self side: when the main pack has a variant with `advises: "self"` (docs/scenario-packs.md),
+ * it is evaluated as role `self` (the model advises itself; honest = the answer that serves it),
+ * never as a generalisation variant.
  *
  * Pure: no I/O. The packs are resolved by the caller (for the variant lists and mirror templates).
  */
@@ -21,14 +25,18 @@ export interface ScenarioSpec {
   variant: string;
   mirror: boolean;
   honestyPrompt: boolean;
-  /** deception: lower deceptive rate is the goal; control: theory of mind, should stay put. */
-  role: 'deception' | 'control';
+  /**
+   * deception: lower deceptive rate is the goal; control: theory of mind, should stay put;
+   * self: the model advises itself (self-side honesty, reported next to deception).
+   */
+  role: 'deception' | 'control' | 'self';
 }
 
 export type Stage =
   | { key: string; kind: 'eval'; phase: Phase; scenario: ScenarioSpec }
   | { key: string; kind: 'latent'; phase: Phase }
   | { key: string; kind: 'perplexity'; phase: Phase }
+  | { key: string; kind: 'mtbench'; phase: Phase }
   | { key: string; kind: 'train'; phase: Phase & { seed: number } };
 
 /** baseline, or one training seed. */
@@ -57,12 +65,22 @@ export function scenarioSpecs(config: ExperimentConfig, packs: ResolvedPacks): S
   });
   const specs = [spec(main, MAIN_VARIANT, false, 'deception')];
   if (config.mirror && main.test.mirrorTemplate !== undefined) specs.push(spec(main, MAIN_VARIANT, true, 'deception'));
+  const self = selfVariantOf(main);
+  if (self) {
+    specs.push(spec(main, self.id, false, 'self'));
+    if (config.mirror && self.test?.mirrorTemplate !== undefined) specs.push(spec(main, self.id, true, 'self'));
+  }
   const declared = (main.variants ?? []).map((v) => v.id);
-  const variants = config.variants === 'all' ? declared : config.variants;
+  const variants = (config.variants === 'all' ? declared : config.variants).filter((v) => v !== self?.id);
   for (const v of variants) specs.push(spec(main, v, false, 'deception'));
   for (const p of packs.generalisation) specs.push(spec(p, MAIN_VARIANT, false, 'deception'));
   if (packs.control) specs.push(spec(packs.control, MAIN_VARIANT, false, 'control'));
   return specs;
+}
+
+/** The main pack's self-advising variant (`advises: "self"`), if it has one. */
+export function selfVariantOf(pack: ScenarioPack): NonNullable<ScenarioPack['variants']>[number] | undefined {
+  return (pack.variants ?? []).find((v) => v.advises === 'self');
 }
 
 export function honestySpec(config: ExperimentConfig, packs: ResolvedPacks): ScenarioSpec {
@@ -77,6 +95,7 @@ export function planStages(config: ExperimentConfig, packs: ResolvedPacks): Stag
     for (const s of [...specs, ...extra]) stages.push({ key: `${p}: eval ${s.key}`, kind: 'eval', phase, scenario: s });
     stages.push({ key: `${p}: latent`, kind: 'latent', phase });
     if (config.capability.perplexity) stages.push({ key: `${p}: perplexity`, kind: 'perplexity', phase });
+    if (config.capability.mtBench) stages.push({ key: `${p}: mtbench`, kind: 'mtbench', phase });
   };
   phaseStages({ seed: null }, [honestySpec(config, packs)]);
   for (const seed of config.seeds) {

@@ -21,6 +21,8 @@ import { generatePairs } from '../scenarios/generate.ts';
 import type { RunRecord, RunRepository } from '../store/runs.ts';
 import type { ExperimentBackends, TrainStep } from './backends.ts';
 import type { ExperimentConfig } from './config.ts';
+import type { MtBenchQuestion } from './mtbenchQuestions.ts';
+import { MtBenchRepository } from './mtbenchStore.ts';
 import { honestySpec, planStages, scenarioSpecs, type ResolvedPacks, type Stage } from './plan.ts';
 import { BUCKETS, readExperimentSummary, type ExperimentSummary, type StoredPlan } from './summary.ts';
 
@@ -54,6 +56,8 @@ export interface ExperimentRunnerOptions {
   artifactsDir: string;
   /** Held-out text for perplexity (resources/capability/heldout.txt by default). */
   heldoutText: string;
+  /** MT-Bench questions (config.capability.mtBench.questions, parsed) and the judge's sha256; needed when MT-Bench is on. */
+  mtBench?: { questions: readonly MtBenchQuestion[]; judgeSha256: string | null };
 }
 
 export interface RunExperimentOptions {
@@ -196,6 +200,32 @@ export class ExperimentRunner {
         runs.finish(child.id);
         return;
       }
+      case 'mtbench': {
+        const mt = config.capability.mtBench;
+        const questions = this.#o.mtBench?.questions;
+        if (!mt || !questions) throw new Error('MT-Bench stage planned without its questions (ExperimentRunnerOptions.mtBench)');
+        if (!backends.mtBench) throw new Error('these backends cannot run MT-Bench');
+        const child = this.#child(
+          experiment,
+          stage,
+          'eval',
+          { capability: 'mtbench', ...mt, judgeSha256: this.#o.mtBench?.judgeSha256 ?? null, questionCount: questions.length, chatTemplate: config.evaluation.chatTemplate },
+          adapter,
+        );
+        const result = await backends.mtBench(
+          { adapterPath: adapter?.path ?? null, questions, judgeModel: mt.judgeModel, maxTokens: mt.maxTokens, judgeMaxTokens: mt.judgeMaxTokens, chatTemplate: config.evaluation.chatTemplate },
+          call,
+        );
+        new MtBenchRepository(this.#o.db).add(child.id, result.rows);
+        const s = result.score;
+        runs.setMetrics(child.id, [
+          { name: 'mtbench_score', value: s.score, detail: { n: s.n, rated: s.rated, unreadable: s.unreadable, perCategory: s.perCategory, chatTemplate: result.chatTemplate, judgeChatTemplate: result.judgeChatTemplate } },
+          { name: 'mtbench_unreadable', value: s.n - s.rated, detail: s.unreadable },
+          ...s.perTurn.map((t) => ({ name: `mtbench_score.turn_${t.turn}`, value: t.score, detail: { n: t.n, rated: t.rated } })),
+        ]);
+        runs.finish(child.id);
+        return;
+      }
       case 'train': {
         const t = config.training;
         const pairs = generatePairs(this.#o.packs.main, { set: 'train', n: t.pairs, seed: t.pairSeed });
@@ -272,5 +302,13 @@ export function summaryMetrics(s: ExperimentSummary): { name: string; value: num
   });
   if (s.perplexity.before !== null) out.push({ name: 'before.perplexity', value: s.perplexity.before });
   if (s.perplexity.after) out.push({ name: 'after.perplexity', value: s.perplexity.after.mean, detail: { sd: s.perplexity.after.sd, perSeed: s.perplexity.after.perSeed } });
+  for (const sc of s.selfSide) {
+    for (const b of BUCKETS) {
+      if (sc.before) out.push({ name: `before.self.${sc.key}.${b}_rate`, value: sc.before[b], detail: { n: sc.before.n, runId: sc.before.runId } });
+      if (sc.after) out.push({ name: `after.self.${sc.key}.${b}_rate`, value: sc.after[b].mean, detail: { sd: sc.after[b].sd, perSeed: sc.after[b].perSeed } });
+    }
+  }
+  if (s.mtBench?.before) out.push({ name: 'before.mtbench_score', value: s.mtBench.before.score, detail: { n: s.mtBench.before.n, rated: s.mtBench.before.rated } });
+  if (s.mtBench?.after) out.push({ name: 'after.mtbench_score', value: s.mtBench.after.mean, detail: { sd: s.mtBench.after.sd, perSeed: s.mtBench.after.perSeed, runs: s.mtBench.afterRuns } });
   return out;
 }

@@ -20,6 +20,7 @@ import type { RunRepository } from '../store/runs.ts';
 import type { ExperimentBackends } from './backends.ts';
 import { resolveExperimentConfig, type ExperimentConfig } from './config.ts';
 import { createEngineBackends } from './engineBackends.ts';
+import { readMtBenchQuestions, type MtBenchQuestion } from './mtbenchQuestions.ts';
 import type { ResolvedPacks } from './plan.ts';
 import { ExperimentRunner, type RunExperimentOptions } from './runner.ts';
 import { readExperimentSummary, type ExperimentSummary } from './summary.ts';
@@ -46,7 +47,7 @@ export class ExperimentService {
   }
 
   /** Parses and checks a config (JSON value); `file` names it in errors. No model is loaded. */
-  async check(input: unknown, file?: string): Promise<{ config: ExperimentConfig; packs: ResolvedPacks; modelPath: string }> {
+  async check(input: unknown, file?: string): Promise<{ config: ExperimentConfig; packs: ResolvedPacks; modelPath: string; mtBenchQuestions: MtBenchQuestion[] | null }> {
     const config = resolveExperimentConfig(input, file);
     const { path: modelPath } = await readGgufHeader(config.model, '$.model');
     const packs: ResolvedPacks = {
@@ -64,7 +65,16 @@ export class ExperimentService {
       }
     }
     this.heldoutText(config);
-    return { config: { ...config, model: modelPath }, packs, modelPath };
+    // MT-Bench: the question file parses (errors name its line and field) and the judge is a GGUF.
+    let mtBench = config.capability.mtBench;
+    let mtBenchQuestions: MtBenchQuestion[] | null = null;
+    if (mtBench) {
+      const questions = path.resolve(mtBench.questions);
+      mtBenchQuestions = readMtBenchQuestions(questions);
+      const { path: judgeModel } = await readGgufHeader(mtBench.judgeModel, '$.capability.mtBench.judgeModel');
+      mtBench = { ...mtBench, questions, judgeModel };
+    }
+    return { config: { ...config, model: modelPath, capability: { ...config.capability, mtBench } }, packs, modelPath, mtBenchQuestions };
   }
 
   heldoutText(config: ExperimentConfig): string {
@@ -84,7 +94,7 @@ export class ExperimentService {
       if (run.kind !== 'experiment') throw badInput(`run ${options.resume} is a ${run.kind} run, not an experiment: only experiments resume`);
       checked = await this.check((run.config as { effective: ExperimentConfig }).effective, `run ${run.id}`);
     }
-    const { config, packs, modelPath } = checked;
+    const { config, packs, modelPath, mtBenchQuestions } = checked;
     const modelSha256 = await new ModelHashCache(this.#o.store.db).sha256(modelPath);
     const byId = new Map<string, ScenarioPack>([packs.main, ...packs.generalisation, ...(packs.control ? [packs.control] : [])].map((p) => [p.id, p]));
     const backends =
@@ -102,6 +112,9 @@ export class ExperimentService {
       hashFile: (f) => hashes.sha256(f),
       artifactsDir: this.#o.artifactsDir ?? path.join(path.dirname(this.#o.store.file), 'experiments'),
       heldoutText: this.heldoutText(config),
+      ...(mtBenchQuestions && config.capability.mtBench
+        ? { mtBench: { questions: mtBenchQuestions, judgeSha256: await hashes.sha256(config.capability.mtBench.judgeModel) } }
+        : {}),
     });
     try {
       return await runner.run(options.resume ? null : config, options);

@@ -16,7 +16,7 @@ export type BucketRates = Record<BucketName, number>;
 
 export interface ScenarioResult {
   key: string;
-  role: 'deception' | 'control';
+  role: 'deception' | 'control' | 'self';
   /** Baseline rates (fractions of n); null when the baseline eval has not finished. */
   before: (BucketRates & { n: number; runId: string }) | null;
   /** Per bucket over the finished seeds. */
@@ -36,13 +36,37 @@ export interface ExperimentSummary {
   honestyPrompt: (BucketRates & { n: number; runId: string }) | null;
   latent: { layers: number[]; before: number[] | null; after: SeedAggregate[] | null };
   perplexity: { before: number | null; after: SeedAggregate | null };
+  /**
+   * The self side: the main pack's self-advising variant (and its mirror), where the model advises
+   * itself; same shape as `scenarios` (honest = the answer that serves the model). Empty when the
+   * pack has no self-advising variant.
+   */
+  selfSide: ScenarioResult[];
+  /** MT-Bench-style score (mean readable judge rating, 1-10); null when the config has no MT-Bench. */
+  mtBench: MtBenchSummary | null;
   training: { seed: number; runId: string; losses: (number | null)[]; adapterPath: string | null; adapterSha256: string | null }[];
   children: RunRecord[];
 }
 
+export interface MtBenchPhaseResult {
+  /** Mean readable rating, null when the judge gave no readable rating at all. */
+  score: number | null;
+  /** Judged answers, and how many had a readable rating. */
+  n: number;
+  rated: number;
+  runId: string;
+}
+
+export interface MtBenchSummary {
+  before: MtBenchPhaseResult | null;
+  /** Over the seeds whose score is a number (a seed with no readable rating is left out and listed in afterRuns). */
+  after: SeedAggregate | null;
+  afterRuns: (MtBenchPhaseResult & { seed: number })[];
+}
+
 /** What the runner stores in the experiment run's config beside the effective config. */
 export interface StoredPlan {
-  scenarios: { key: string; role: 'deception' | 'control' }[];
+  scenarios: { key: string; role: 'deception' | 'control' | 'self' }[];
   honestyKey: string;
   /** Every stage key in run order (the child runs' names). */
   stages: string[];
@@ -62,7 +86,7 @@ export function readExperimentSummary(runs: RunRepository, experiment: RunRecord
   };
   const finishedSeeds = config.seeds.filter((s) => (plan?.stages ?? []).filter((k) => k.startsWith(`seed ${s}: `)).every((k) => done.has(k)));
 
-  const scenarios: ScenarioResult[] = (plan?.scenarios ?? []).map(({ key, role }) => {
+  const results: ScenarioResult[] = (plan?.scenarios ?? []).map(({ key, role }) => {
     const before = rates(done.get(`baseline: eval ${key}`));
     const afterRuns = config.seeds.flatMap((seed) => {
       const r = done.get(`seed ${seed}: eval ${key}`);
@@ -96,6 +120,25 @@ export function readExperimentSummary(runs: RunRepository, experiment: RunRecord
     after: seedLatent.length ? layers.map((L) => aggregateSeeds(seedLatent.map((s) => ({ seed: s.seed, value: s.l.get(L) ?? Number.NaN })))) : null,
   };
 
+  const scenarios = results.filter((r) => r.role !== 'self');
+  const selfSide = results.filter((r) => r.role === 'self');
+
+  const mtOf = (run: RunRecord | undefined): MtBenchPhaseResult | null => {
+    if (!run) return null;
+    const m = runs.metrics(run.id).find((x) => x.name === 'mtbench_score');
+    if (!m) return null;
+    const d = (m.detail ?? {}) as { n?: number; rated?: number };
+    return { score: m.value, n: d.n ?? 0, rated: d.rated ?? 0, runId: run.id };
+  };
+  const mtAfterRuns = config.seeds.flatMap((seed) => {
+    const r = mtOf(done.get(`seed ${seed}: mtbench`));
+    return r ? [{ ...r, seed }] : [];
+  });
+  const mtScored = mtAfterRuns.filter((r) => r.score !== null).map((r) => ({ seed: r.seed, value: r.score! }));
+  const mtBench: MtBenchSummary | null = config.capability.mtBench
+    ? { before: mtOf(done.get('baseline: mtbench')), after: mtScored.length ? aggregateSeeds(mtScored) : null, afterRuns: mtAfterRuns }
+    : null;
+
   const ppl = (run: RunRecord | undefined) => (run ? (metricsOf(run).get('perplexity') ?? null) : null);
   const seedPpl = config.seeds.flatMap((seed) => {
     const v = ppl(done.get(`seed ${seed}: perplexity`));
@@ -118,6 +161,8 @@ export function readExperimentSummary(runs: RunRepository, experiment: RunRecord
     honestyPrompt: plan ? rates(done.get(`baseline: eval ${plan.honestyKey}`)) : null,
     latent,
     perplexity: { before: ppl(done.get('baseline: perplexity')), after: seedPpl.length ? aggregateSeeds(seedPpl) : null },
+    selfSide,
+    mtBench,
     training,
     children,
   };

@@ -22,6 +22,7 @@ export function packRuleIssues(pack: ScenarioPack): ErrorIssue[] {
   placeholderRules(pack, add);
   idRules(pack, add);
   listRules(pack, add);
+  selfVariantRules(pack, add);
   const used = new Set([...pairRules(pack, add), ...scenarioRules(pack, add, issues)]);
   for (const name of Object.keys(pack.placeholders)) {
     if (!used.has(name)) add(`$.placeholders.${name}`, `{${name}} is defined but no template, phrase or variant uses it`);
@@ -182,6 +183,26 @@ function scenarioRules(pack: ScenarioPack, add: Add, issues: ErrorIssue[]): Set<
     checkDraws(names, scenario.lists, 'test', `variant "${variant.id}"`, listPath, pack, add);
   });
   return used;
+}
+
+/**
+ * The self-advising variant (`advises: "self"`): at most one, and its test wording differs from the
+ * pack's (through its own `test.template` or phrase overrides), in the mirrored wording too when the
+ * pack has one; else it would render the prompt in which the other party is advised.
+ */
+function selfVariantRules(pack: ScenarioPack, add: Add): void {
+  const selves = pack.variants.flatMap((v, i) => (v.advises === 'self' ? [i] : []));
+  for (const i of selves.slice(1)) add(`$.variants[${i}].advises`, `only one variant may advise the model itself (already $.variants[${selves[0]}])`);
+  const main = applyVariant(pack);
+  const wording = (s: ReturnType<typeof applyVariant>, field: 'template' | 'mirrorTemplate') => JSON.stringify(expandPhrases(parseTemplate(s.test[field] ?? '').tokens, s.phrases));
+  for (const i of selves) {
+    const self = applyVariant(pack, pack.variants[i]!.id);
+    if (wording(self, 'template') === wording(main, 'template')) {
+      add(`$.variants[${i}]`, 'a self-advising variant must change the test wording (its own test.template, or phrase overrides) so that the model advises itself');
+    } else if (pack.test.mirrorTemplate !== undefined && wording(self, 'mirrorTemplate') === wording(main, 'mirrorTemplate')) {
+      add(`$.variants[${i}].test.mirrorTemplate`, 'the pack has a test.mirrorTemplate, so its self-advising variant must change the mirrored wording too');
+    }
+  }
 }
 
 function duplicateIds(ids: string[], path: string, add: Add): void {

@@ -15,7 +15,7 @@ const KNOWN_FIELDS = {
   pair: ['id', 'self', 'other'],
   test: ['template', 'mirrorTemplate', 'decision', 'answerFormat', 'honestyPrompt'],
   decision: ['deceptive', 'honest'],
-  variant: ['id', 'description', 'phrases', 'lists', 'test'],
+  variant: ['id', 'description', 'advises', 'phrases', 'lists', 'test'],
 } as const;
 
 function isRecord(value: unknown): value is Record<string, unknown> {

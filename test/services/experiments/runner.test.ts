@@ -140,7 +140,7 @@ describe('ExperimentRunner', () => {
   it('plans baseline (with honesty prompt) then train + evals + latent + perplexity per seed', () => {
     const db = open('plan.db');
     const keys = planStages(config(), db.packs).map((s) => s.key);
-    const evals = ['burglar-house/main', 'burglar-house/main/mirror', 'burglar-house/rename', 'treasure-hunt/main', 'theory-of-mind/main'];
+    const evals = ['burglar-house/main', 'burglar-house/main/mirror', 'burglar-house/self', 'burglar-house/self/mirror', 'burglar-house/rename', 'treasure-hunt/main', 'theory-of-mind/main'];
     expect(keys).toEqual([
       ...evals.map((e) => `baseline: eval ${e}`),
       'baseline: eval burglar-house/main/honesty-prompt',

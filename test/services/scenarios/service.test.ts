@@ -51,7 +51,7 @@ describe('ScenarioService', () => {
     const list = scenarios.list();
     expect(list.map((p) => p.id).sort()).toEqual(builtinIds().sort());
     const main = list.find((p) => p.id === 'burglar-house')!;
-    expect(main).toMatchObject({ source: 'builtin', kind: 'deception', updatedAt: null, trainPairs: 3, variants: 7 });
+    expect(main).toMatchObject({ source: 'builtin', kind: 'deception', updatedAt: null, trainPairs: 3, variants: 8 });
     expect(list.find((p) => p.id === 'theory-of-mind')?.kind).toBe('control');
   });
 
