@@ -10,6 +10,10 @@
  * It is fixed once the Llama exists: asking for another one afterwards is a conflict error (the
  * process would otherwise hold two copies of the backends). Never compiles llama.cpp (`build:
  * 'never'`): it uses node-llama-cpp's prebuilt binaries only.
+ *
+ * GPU offload: `gpuLayers` (default `'auto'`: node-llama-cpp fits what the VRAM allows) is what
+ * `loadModel` (modelFile.ts) uses when its caller names none; the Models page's override sets it
+ * (gpuOffload.ts) and, unlike the backend, it may change while the Llama exists.
  */
 import os from 'node:os';
 import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
@@ -22,10 +26,17 @@ export interface LlamaRuntimeOptions {
   gpu?: GpuChoice;
   /** Default CPU threads for contexts. Defaults to `os.availableParallelism()`. */
   threads?: number;
+  /** Layers to offload when a load names none: 'auto' or a count (0 = CPU only). Defaults to 'auto'. */
+  gpuLayers?: number | 'auto';
 }
 
 let configured: Required<LlamaRuntimeOptions> | undefined;
 let shared: Promise<Llama> | undefined;
+
+/** The GPU layers a model load uses when it names none. */
+export function defaultGpuLayers(): number | 'auto' {
+  return configured?.gpuLayers ?? 'auto';
+}
 
 /** The number of CPU threads to use by default: the cores this process may run on. */
 export function defaultThreads(): number {
@@ -39,7 +50,11 @@ function gpuFromEnv(env: NodeJS.ProcessEnv = process.env): GpuChoice {
 
 /** Sets the GPU choice and default threads before the first `sharedLlama()`; later, only the same GPU choice is accepted. */
 export function configureLlamaRuntime(options: LlamaRuntimeOptions): void {
-  const next = { gpu: options.gpu ?? configured?.gpu ?? gpuFromEnv(), threads: options.threads ?? configured?.threads ?? os.availableParallelism() };
+  const next = {
+    gpu: options.gpu ?? configured?.gpu ?? gpuFromEnv(),
+    threads: options.threads ?? configured?.threads ?? os.availableParallelism(),
+    gpuLayers: options.gpuLayers ?? configured?.gpuLayers ?? 'auto',
+  };
   if (shared && configured && next.gpu !== configured.gpu) {
     throw new SooError({
       code: 'conflict',

@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readGgufFileInfo, type GgufFileInfo, type LlamaModel } from 'node-llama-cpp';
 import { badInput } from '../../contract/errors.ts';
-import { sharedLlama } from './llamaRuntime.ts';
+import { defaultGpuLayers, sharedLlama } from './llamaRuntime.ts';
 
 /** The 4 bytes every GGUF file starts with. */
 export const GGUF_MAGIC = Buffer.from('GGUF', 'latin1');
@@ -53,7 +53,7 @@ export async function readGgufHeader(file: string, what = 'model'): Promise<{ pa
 }
 
 export interface LoadModelOptions {
-  /** Layers to offload to the GPU; defaults to 'auto' (node-llama-cpp fits what the VRAM allows). */
+  /** Layers to offload to the GPU; defaults to the runtime's setting (defaultGpuLayers(): 'auto' unless overridden). */
   gpuLayers?: number | 'auto';
   signal?: AbortSignal;
 }
@@ -66,7 +66,7 @@ export async function loadModel(file: string, options: LoadModelOptions = {}): P
   }
   const llama = await sharedLlama();
   try {
-    return await llama.loadModel({ modelPath, gpuLayers: options.gpuLayers ?? 'auto', loadSignal: options.signal });
+    return await llama.loadModel({ modelPath, gpuLayers: options.gpuLayers ?? defaultGpuLayers(), loadSignal: options.signal });
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw badInput(`model ${modelPath}: llama.cpp could not load it: ${(error as Error).message}`, { file: modelPath });

@@ -46,6 +46,8 @@ export interface ModelInfo {
   fileType: string | null;
   /** tokenizer.chat_template present. */
   chatTemplate: boolean;
+  /** The chat template's text, when present. */
+  chatTemplateText: string | null;
   /** GGUF general.type: "model" (or absent) vs "adapter" (a LoRA adapter). */
   type: string;
   /** Sum of the tensors' element counts. */
@@ -69,6 +71,7 @@ export function describeGguf(info: GgufFileInfo): Omit<ModelInfo, 'path' | 'file
     contextLength: arch?.context_length ?? null,
     fileType,
     chatTemplate: typeof info.metadata?.tokenizer?.chat_template === 'string',
+    chatTemplateText: typeof info.metadata?.tokenizer?.chat_template === 'string' ? info.metadata.tokenizer.chat_template : null,
     type: general?.type ?? 'model',
     parameters,
   };
@@ -144,7 +147,7 @@ export class ModelLibrary {
   async #describe(file: string, source: ModelInfo['source']): Promise<ModelInfo> {
     const base = { path: file, fileName: path.basename(file), source };
     const stat = await fs.stat(file).catch(() => null);
-    const empty = { name: null, architecture: null, layers: null, nEmbd: null, heads: null, contextLength: null, fileType: null, chatTemplate: false, type: 'model', parameters: null };
+    const empty = { name: null, architecture: null, layers: null, nEmbd: null, heads: null, contextLength: null, fileType: null, chatTemplate: false, chatTemplateText: null, type: 'model', parameters: null };
     if (!stat) return { ...base, bytes: 0, mtimeMs: 0, ...empty, error: 'no such file' };
     try {
       const { info } = await readGgufHeader(file);
