@@ -14,6 +14,8 @@ import type { ExperimentPresetInfo, ExperimentView, RunDetail, RunResponseView, 
 export type { ExperimentPresetInfo, ExperimentView, RunDetail, RunResponseView, RunView } from './experiments.ts';
 import type { GpuOffloadView, ModelFileInfo, ModelLibraryView } from './models.ts';
 export type { DownloadedModelInfo, GpuOffloadView, ModelFileInfo, ModelLibraryView, PartialDownloadInfo } from './models.ts';
+import { rlEvalStartInput, rlMetricsInput, rlReportStartInput, rlResumeInput, rlSooStartInput, rlTraceInput, rlTrainStartInput, type RlEpisodeTrace, type RlMetricsView, type RlRunView } from './rl.ts';
+export type { RlEpisodeTrace, RlGridAxes, RlMetricsView, RlRole, RlRoleGrid, RlRunView, RlTraceStep } from './rl.ts';
 
 /** Declares an entry: `entry<Output>()(inputSchema)`; the output type is carried as a phantom. */
 function entry<O>() {
@@ -34,7 +36,7 @@ export interface AppInfo {
   pages: PageId[];
 }
 
-export type PageId = 'models' | 'scenarios' | 'activations' | 'train' | 'experiments' | 'runs' | 'reports';
+export type PageId = 'models' | 'scenarios' | 'activations' | 'train' | 'experiments' | 'runs' | 'reports' | 'rl';
 
 export interface PackSummary {
   id: string;
@@ -361,6 +363,23 @@ export const api = {
   'reports.pdf': entry<ExportText>()(z.object({ runId: id })),
   /** Every results table of an experiment as CSV files, or all of them as one JSON document. */
   'reports.tables': entry<ExportText[]>()(z.object({ runId: id, format: z.enum(['csv', 'json']) })),
+
+  /** RL experiment (contract/rl.ts): RL runs, newest first. */
+  'rl.runs': entry<RlRunView[]>()(none),
+  /** Trains a baseline per seed, one after the other, as one job (progress in episodes over all seeds); result {runs}. */
+  'rl.trainStart': entry<{ jobId: string }>()(rlTrainStartInput),
+  /** SOO fine-tuning of each given deceptive run's blue, one after the other, as one job; result {runs}. */
+  'rl.sooStart': entry<{ jobId: string }>()(rlSooStartInput),
+  /** Continues a cancelled or failed train/soo run from its checkpoint (episodes may extend it), as a job. */
+  'rl.resume': entry<{ jobId: string }>()(rlResumeInput),
+  /** Evaluates finished runs' agents on the same worlds, as a job; records an eval run. */
+  'rl.evalStart': entry<{ jobId: string }>()(rlEvalStartInput),
+  /** Behavioural differences, SOO classification and the threshold grids across seeds, as a job; records a report run. */
+  'rl.reportStart': entry<{ jobId: string }>()(rlReportStartInput),
+  /** A report run's metrics: grids per role (mean, SD, per seed), grid MSEs, classification accuracy vs episodes. */
+  'rl.metrics': entry<RlMetricsView>()(rlMetricsInput),
+  /** One evaluation episode of a run's agents, step by step (positions, flags), for the episode viewer. */
+  'rl.trace': entry<RlEpisodeTrace>()(rlTraceInput),
 
   /** Jobs: long work started by other entries reports through `onJobProgress` / `onJobDone` events. */
   'jobs.list': entry<JobSummary[]>()(none),

@@ -19,6 +19,7 @@ import { TrainingService } from './training/trainingService.ts';
 import { RlService } from './rl/service.ts';
 import { RlJobs } from './rl/rlJobs.ts';
 import { ModelsService } from './models/modelsService.ts';
+import { RlViews } from './rl/views.ts';
 
 export interface ServicesConfig {
   /** SQLite file. Defaults to the app data folder's soo-lab.db (or SOO_LAB_DB). */
@@ -51,6 +52,8 @@ export interface Services extends Disposable {
   readonly rl: RlService;
   /** The same operations as jobs (progress and done events, cancel): what the RL page calls. */
   readonly rlJobs: RlJobs;
+  /** The RL page's entries: multi-seed jobs, run list, report metrics with grids, episode traces. */
+  readonly rlViews: RlViews;
   /** The model library, downloads and the GPU offload setting (the Models page). */
   readonly models: ModelsService;
   /** Experiments: baseline, SOO training over seeds, re-evaluation; resumable (`soo-lab experiment`). */
@@ -86,6 +89,7 @@ export function createServices(config: ServicesConfig = {}): Services {
   const training = new TrainingService({ engine, runs, jobs, activationsJobs, db: store.db, dataDir: config.dataDir ?? path.dirname(path.resolve(dbPath)), appVersion: version });
   const rl = new RlService({ runs, db: store.db, dataDir: path.dirname(path.resolve(dbPath)), appVersion: version });
   const rlJobs = new RlJobs(jobs, rl);
+  const rlViews = new RlViews({ rl, jobs, runs });
   const models = new ModelsService({ db: store.db, jobs, modelsDir: config.modelsDir ?? path.join(config.dataDir ?? path.dirname(path.resolve(dbPath)), 'models') });
   models.gpu.apply();
   const experiments = new ExperimentService({ store, runs, scenarios, engine, activations, appVersion: version, resourcesDir });
@@ -110,6 +114,7 @@ export function createServices(config: ServicesConfig = {}): Services {
     training,
     rl,
     rlJobs,
+    rlViews,
     models,
     experiments,
     experimentViews,
@@ -118,7 +123,7 @@ export function createServices(config: ServicesConfig = {}): Services {
       dbPath,
       schemaVersion: store.schemaVersion,
       platform: process.platform,
-      pages: ['models', ...(nativeEngineAvailable() ? (['scenarios', 'activations', 'train', 'experiments', 'runs'] as const) : (['scenarios', 'runs'] as const)), 'reports'],
+      pages: ['models', ...(nativeEngineAvailable() ? (['scenarios', 'activations', 'train', 'experiments', 'runs'] as const) : (['scenarios', 'runs'] as const)), 'reports', 'rl'],
     }),
     dispose,
     disposeAsync: async () => {

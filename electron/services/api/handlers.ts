@@ -54,6 +54,14 @@ export function createApiHandlers(services: Services): ApiHandlers {
       throw new SooError({ code: 'bad_input', message: 'PDF export needs the desktop app (Electron printToPDF); download the HTML report instead' });
     },
     'reports.tables': ({ runId, format }) => services.experimentViews.tables(runId, format),
+    'rl.runs': () => services.rlViews.list(),
+    'rl.trainStart': (input) => services.rlViews.trainStart(input),
+    'rl.sooStart': (input) => services.rlViews.sooStart(input),
+    'rl.resume': ({ runId, episodes }) => services.rlJobs.resumeStart(runId, episodes),
+    'rl.evalStart': (input) => services.rlJobs.evalStart(input),
+    'rl.reportStart': (input) => services.rlViews.reportStart(input),
+    'rl.metrics': ({ runId, resolution }) => services.rlViews.metrics(runId, resolution),
+    'rl.trace': ({ runId, seed, episode }) => services.rlViews.trace(runId, seed, episode),
     'jobs.list': () => services.jobs.list(),
     'jobs.cancel': ({ jobId }) => ({ cancelled: services.jobs.cancel(jobId) }),
   };
