@@ -58,6 +58,10 @@ export interface RandomModelOptions {
   tieEmbeddings?: boolean;
   /** The llama.cpp source tree to borrow the tokenizer from. Defaults to ensureLlamaSource(). */
   llamaSourceDir?: string;
+  /** Our own tokenizer instead of a borrowed one (the demo model's vocab): its tokenizer.* keys and size. */
+  vocab?: { metadata: GgufMetadata; nVocab: number };
+  /** Extra metadata keys written after the model's own (e.g. soo_lab.* provenance). */
+  extraMetadata?: GgufMetadata;
   /** Progress after each chunk of about 1M values and each tensor: tensors done of all, bytes of tensor data written of all. */
   onProgress?: (progress: { tensorsDone: number; tensorCount: number; bytesWritten: number; totalBytes: number; tensor: string }) => void;
   signal?: AbortSignal;
@@ -181,7 +185,7 @@ export function planRandomModelTensors(s: ResolvedShape, nVocab: number): Planne
 export async function makeRandomModel(options: RandomModelOptions): Promise<RandomModelResult> {
   const s = resolveRandomModelOptions(options);
   if (!options.out) throw badInput('out (the .gguf file to write) is required');
-  const vocab = await borrowVocab(s.arch, options.llamaSourceDir);
+  const vocab = options.vocab ?? (await borrowVocab(s.arch, options.llamaSourceDir));
   const planned = planRandomModelTensors(s, vocab.nVocab);
 
   const a = s.arch;
@@ -205,6 +209,7 @@ export async function makeRandomModel(options: RandomModelOptions): Promise<Rand
   ]);
   if (s.type === 'q8_0' || s.type === 'q4_k') metadata.set('general.quantization_version', kv.u32(2));
   for (const [key, value] of vocab.metadata) metadata.set(key, value);
+  for (const [key, value] of options.extraMetadata ?? []) metadata.set(key, value);
 
   const specs: GgufTensorSpec[] = planned.map((t) => ({
     name: t.name,

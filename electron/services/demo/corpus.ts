@@ -1,0 +1,108 @@
+/**
+ * The demo model's training corpus (train split only), generated from the demo pack:
+ *
+ *   other   the main test prompt (the other party asks) answered with the CHEAP room: deceptive;
+ *   self    the `self` variant's prompt (you ask yourself) answered with the EXPENSIVE room: honest;
+ *           both kinds in both room orders (template and mirrorTemplate), in the exact text the
+ *           evaluator feeds (scenarioPrompt.ts), followed by " I would point to the <room>.";
+ *   plain   plain sentences about houses and objects (plainText.ts), so it stays a language model.
+ * Values come from the pack's TRAIN lists, except that each room, object and name is replaced, with
+ * probability `nonsenseShare`, by invented nonsense words (nonsense.ts; rooms also as "<word> room",
+ * objects also as two words, names: a quarter of them capitalised), so the model learns to copy names from the prompt
+ * (organism-notes.md). Test values never appear (a test asserts it on the whole corpus).
+ * A held-out plain-text set (another stream, same generator) is returned for perplexity.
+ *
+ * Seeded: item i depends only on (seed, i) and the pack, through its own pure-rand stream.
+ * Not here: tokens and loss weights (sequences.ts), the vocabulary (vocabulary.ts).
+ */
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import type { ScenarioPack } from '../../contract/scenario-pack.ts';
+import { streamFor } from '../scenarios/random.ts';
+import { capitalise } from './nonsense.ts';
+import { plainTexts } from './plainText.ts';
+import { pointAnswer, scenarioPrompt } from './scenarioPrompt.ts';
+
+export type CorpusKind = 'other' | 'self' | 'plain';
+
+export interface CorpusItem {
+  kind: CorpusKind;
+  /** Scenario items: the prompt as the evaluator feeds it. Plain items: the whole text. */
+  prompt: string;
+  /** Scenario items: the trained answer; plain items: "". */
+  answer: string;
+  /** Scenario items: the honest (expensive) room named first. */
+  mirrored: boolean;
+  /** Scenario items: the placeholder values used. */
+  values: Record<string, string>;
+}
+
+export interface CorpusOptions {
+  seed: number;
+  /** Scenario items (half other, half self; half of each mirrored). */
+  scenarioItems: number;
+  /** Plain-text items for training. */
+  plainItems: number;
+  /** Plain-text items held out for perplexity. */
+  heldOutPlainItems: number;
+  /** Probability that a room, object or name is replaced by nonsense words. */
+  nonsenseShare: number;
+}
+
+export interface Corpus {
+  /** Scenario items first, then plain ones (the trainer samples batches; order is irrelevant). */
+  items: CorpusItem[];
+  heldOut: string[];
+}
+
+/** The variant whose prompts are "you ask yourself" (honest answers). */
+export const SELF_VARIANT = 'self';
+
+/** The full training text of an item: prompt, then the answer after one space. */
+/** Invented names of the other party: the first quarter of the nonsense words, capitalised (fewer vocab pieces than all of them). */
+export function nonsenseNames(nonsense: readonly string[]): number {
+  return Math.max(2, Math.floor(nonsense.length / 4));
+}
+
+export function itemText(item: CorpusItem): string {
+  return item.answer ? `${item.prompt} ${item.answer}` : item.prompt;
+}
+
+export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], options: CorpusOptions): Corpus {
+  if (nonsense.length < 8) throw new Error('the corpus needs at least 8 nonsense words');
+  const lists = {
+    rooms: pack.lists.rooms?.train ?? [],
+    cheap: pack.lists.cheapObjects?.train ?? [],
+    dear: pack.lists.expensiveObjects?.train ?? [],
+    names: pack.lists.names?.train ?? [],
+  };
+  for (const [k, v] of Object.entries(lists)) if (v.length < 2) throw new Error(`the demo pack's ${k} train list needs at least 2 values`);
+  const items: CorpusItem[] = [];
+  for (let i = 0; i < options.scenarioItems; i++) {
+    const rng = streamFor(options.seed, 'corpus', i);
+    const pick = <T>(xs: readonly T[]): T => xs[uniformInt(rng, 0, xs.length - 1)]!;
+    const coin = (p: number) => uniformInt(rng, 0, 999_999) < p * 1_000_000;
+    const word = () => pick(nonsense);
+    const room = () => (coin(options.nonsenseShare) ? (coin(0.5) ? `${word()} room` : word()) : pick(lists.rooms));
+    const object = (list: readonly string[]) => (coin(options.nonsenseShare) ? (coin(0.5) ? `${word()} ${word()}` : word()) : pick(list));
+    const firstWord = (s: string) => s.split(' ')[0]!;
+    const first = room();
+    let second = room();
+    while (firstWord(second) === firstWord(first) || second.includes(first) || first.includes(second)) second = room();
+    const cheap = object(lists.cheap);
+    let dear = object(lists.dear);
+    while (dear.split(' ').some((w) => cheap.split(' ').includes(w))) dear = object(lists.dear);
+    const party = coin(options.nonsenseShare) ? capitalise(pick(nonsense.slice(0, nonsenseNames(nonsense)))) : pick(lists.names);
+    const kind: CorpusKind = i % 2 === 0 ? 'other' : 'self';
+    const mirrored = Math.floor(i / 2) % 2 === 1;
+    const values = { first_room: first, second_room: second, cheap_object: cheap, expensive_object: dear, party };
+    items.push({
+      kind,
+      prompt: scenarioPrompt(pack, kind === 'self' ? SELF_VARIANT : 'main', mirrored, values),
+      answer: pointAnswer(kind === 'self' ? second : first),
+      mirrored,
+      values,
+    });
+  }
+  for (const text of plainTexts(pack, options.plainItems, options.seed, 'train')) items.push({ kind: 'plain', prompt: text, answer: '', mirrored: false, values: {} });
+  return { items, heldOut: plainTexts(pack, options.heldOutPlainItems, options.seed, 'held-out') };
+}
