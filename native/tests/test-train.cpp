@@ -3,7 +3,10 @@
 // Sections (each prints per-tensor lines like llm.c's test_gpt2.c, then OK / NOT OK):
 //   gradcheck   autodiff vs central finite differences on F32 bases, every LoRA tensor (llama + qwen2,
 //               positions full / last / mean); error = |analytic - numeric| / max(|numeric|, floor)
-//   quantized   Q8_0 and Q4_K bases: gradient cosine vs the F32 twin (same weights, dequantized)
+//   inputgrad   input-grad-op (dx = W^T dy from W's own bytes) vs ggml's OUT_PROD and a float64 reference,
+//               F32 / F16 / Q8_0 / Q4_0 / Q4_K weights, odd shapes, 1-3 threads
+//   quantized   Q8_0, Q4_K, F16 (and F32) bases: LoRA gradients of each backward path (input-grad-op,
+//               W^T copies) vs ggml's OUT_PROD backward on the same base, and vs the F32 twin
 //   train       the SOO loss falls by >= 90% in a fixed number of steps
 //   determinism same seed -> byte-identical adapter; another seed -> different bytes
 //   errors      misaligned pair under full, layer out of range, token outside the vocabulary: soo_error
@@ -14,6 +17,8 @@
 #include "errors.h"
 #include "gguf.h"
 #include "tiny-gguf.h"
+#include "ggml-cpu.h"
+#include "train/input-grad-op.h"
 #include "train/rng.h"
 #include "train/soo-trainer.h"
 
@@ -43,6 +48,9 @@ const double GRAD_REL_TOL     = 1e-2;  // brief: autodiff vs central differences
 const float  GRAD_FD_STEP     = 1e-2f; // float32 forward: h = 1e-3 leaves ~1e-4 of rounding noise in (L+ - L-)/2h
 const int    GRAD_N_COORDS    = 6;     // per tensor: the coordinates with the largest analytic |grad|
 const double QUANT_COS_TOL    = 0.99;  // brief: quantized base vs F32 twin; ggml quantizes activations to Q8 for dot products
+const double INPUT_GRAD_TOL   = 1e-5;  // input-grad-op vs float64 / OUT_PROD: both F32 sums of the same dequantized W
+const double SAME_BASE_REL    = 1e-4;  // LoRA grads, input-grad-op vs OUT_PROD on the same base: only summation order differs
+const double SAME_BASE_COS_T  = 0.999; // LoRA grads, W^T copies vs OUT_PROD: W^T is re-rounded to Q8_0 (measured >= 0.9997)
 const double TRAIN_DROP       = 0.90;  // brief: SOO loss falls by >= 90%
 const double RESUME_REL_TOL   = 1e-6;  // same graphs, same threads: the resumed curve should match to float rounding
 
@@ -171,6 +179,73 @@ void test_gradcheck() {
     gradcheck_case("llama", SOO_POSITIONS_MEAN);
 }
 
+// --- input-grad-op ------------------------------------------------------------------------------------------
+
+// ||x - y|| / ||y||
+double rel_l2(const float * x, const double * y, size_t n) {
+    double se = 0, sn = 0;
+    for (size_t i = 0; i < n; ++i) { se += (x[i] - y[i]) * (x[i] - y[i]); sn += y[i] * y[i]; }
+    return std::sqrt(se / std::max(sn, 1e-300));
+}
+
+void input_grad_case(ggml_type type, int64_t n_in, int64_t n_out, int64_t n_tok, int n_threads) {
+    const size_t mem = ggml_row_size(type, n_in) * n_out + sizeof(float) * (size_t) (n_out * n_tok + 3 * n_in * n_tok) + 16 * ggml_tensor_overhead() + ggml_graph_overhead() + (1 << 20);
+    ggml_init_params ip = { mem, nullptr, false };
+    ggml_context_ptr ctx(ggml_init(ip));
+    ggml_tensor * w  = ggml_new_tensor_2d(ctx.get(), type, n_in, n_out);
+    ggml_tensor * dy = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, n_out, n_tok);
+    train_rng rng(1234 + (uint64_t) type);
+    std::vector<float> wf((size_t) (n_in * n_out)), g((size_t) (n_out * n_tok));
+    for (float & x : wf) x = 2.0f * rng.uniform() - 1.0f;
+    for (float & x : g) x = 2.0f * rng.uniform() - 1.0f;
+    ggml_quantize_chunk(type, wf.data(), w->data, 0, n_out, n_in, nullptr); // also F32 / F16
+    memcpy(dy->data, g.data(), ggml_nbytes(dy));
+
+    // independent reference: dequantize W once with ggml's to_float, sum in float64
+    std::vector<float> wd(wf.size());
+    if (type == GGML_TYPE_F32) memcpy(wd.data(), w->data, ggml_nbytes(w));
+    else ggml_get_type_traits(type)->to_float(w->data, wd.data(), (int64_t) wd.size());
+    std::vector<double> ref((size_t) (n_in * n_tok), 0.0);
+    for (int64_t t = 0; t < n_tok; ++t)
+        for (int64_t o = 0; o < n_out; ++o)
+            for (int64_t i = 0; i < n_in; ++i) ref[t * n_in + i] += (double) wd[o * n_in + i] * g[t * n_out + o];
+
+    ggml_tensor * args[2] = { w, dy };
+    ggml_tensor * ours = ggml_custom_4d(ctx.get(), GGML_TYPE_F32, n_in, n_tok, 1, 1, args, 2, input_grad_op_compute, GGML_N_TASKS_MAX, nullptr);
+    ggml_tensor * outp = ggml_out_prod(ctx.get(), w, ggml_transpose(ctx.get(), dy)); // what ggml's autodiff writes
+    // the in-place rewrite the trainer uses, on a second OUT_PROD node
+    ggml_tensor * rewr = ggml_out_prod(ctx.get(), w, ggml_transpose(ctx.get(), dy));
+    input_grad_op_make(rewr, w, dy);
+    ggml_cgraph * gf = ggml_new_graph(ctx.get());
+    ggml_build_forward_expand(gf, ours);
+    ggml_build_forward_expand(gf, outp);
+    ggml_build_forward_expand(gf, rewr);
+    check(ggml_graph_compute_with_ctx(ctx.get(), gf, n_threads) == GGML_STATUS_SUCCESS, "graph computes");
+
+    std::vector<double> outp_d(ref.size());
+    for (size_t i = 0; i < ref.size(); ++i) outp_d[i] = ((const float *) outp->data)[i];
+    const double e_ref = rel_l2((const float *) ours->data, ref.data(), ref.size());
+    const double e_out = rel_l2((const float *) ours->data, outp_d.data(), ref.size());
+    const bool same = memcmp(ours->data, rewr->data, ggml_nbytes(ours)) == 0;
+    char what[200];
+    snprintf(what, sizeof(what), "%-5s W [%lld, %lld], %lld tokens, %d thr: vs f64 %.1e, vs OUT_PROD %.1e",
+             ggml_type_name(type), (long long) n_in, (long long) n_out, (long long) n_tok, n_threads, e_ref, e_out);
+    check(e_ref <= INPUT_GRAD_TOL && e_out <= INPUT_GRAD_TOL && same, what);
+}
+
+void test_input_grad() {
+    printf("input-grad-op: dx = W^T dy from W's bytes vs ggml OUT_PROD(W, dy^T) and a float64 sum\n");
+    // n_in: whole blocks, not a multiple of the 256-column panel; n_out: not a multiple of 16 rows;
+    // tokens: not a multiple of 4
+    input_grad_case(GGML_TYPE_F32,  352, 50, 9, 1);
+    input_grad_case(GGML_TYPE_F16,  352, 50, 9, 2);
+    input_grad_case(GGML_TYPE_Q8_0, 352, 50, 9, 3);
+    input_grad_case(GGML_TYPE_Q8_0, 896, 128, 64, 2);
+    input_grad_case(GGML_TYPE_Q4_0, 96, 17, 3, 2);
+    input_grad_case(GGML_TYPE_Q4_K, 768, 37, 7, 2);
+    input_grad_case(GGML_TYPE_Q4_K, 256, 16, 4, 3); // one block, three threads: two get no columns
+}
+
 // --- quantized bases ----------------------------------------------------------------------------------------
 
 void quantized_case(ggml_type type) {
@@ -185,18 +260,24 @@ void quantized_case(ggml_type type) {
 
     soo_train_params p = base_params(qpath, 1);
     p.targets = { "attn_q", "attn_v", "attn_output", "ffn_down" };
+    p.repacked_weights = false; // plain buffers everywhere: the forward is the same in all three trainers
     const auto pairs = make_pairs(1, 8, mp.n_vocab);
-    auto tq = soo_trainer_init(p, pairs);
+    auto tq = soo_trainer_init(p, pairs); // default: input-grad-op
+    soo_train_params p_t = p;
+    p_t.transposed_copies = true;
+    auto tt = soo_trainer_init(p_t, pairs); // W^T copies
     soo_train_params p_ref = p;
     p_ref.fast_backward = false;
-    auto tr = soo_trainer_init(p_ref, pairs); // ggml's own OUT_PROD backward: the reference for fast-backward
+    auto tr = soo_trainer_init(p_ref, pairs); // ggml's own OUT_PROD backward: the reference
     p.model_path = fpath;
     auto tf = soo_trainer_init(p, pairs);
-    randomize_b(*tq, 7);
-    randomize_b(*tr, 7);
-    randomize_b(*tf, 7);
+    for (soo_trainer * t : { tq.get(), tt.get(), tr.get(), tf.get() }) randomize_b(*t, 7);
     check(tq->base->layers[0].attn_q->type == type, std::string("weights stay ") + ggml_type_name(type) + " in memory (no dequantized copy)");
+    check(tq->fast_bw->transposed.empty() && tq->fast_bw->n_bytes == 0 && tq->fast_bw->dequant.size() == 2 * 4 + 3,
+          "default backward: every frozen W read in place (no W^T copies)");
+    check(tt->fast_bw->dequant.empty() && tt->fast_bw->transposed.size() == 2 * 4 + 3, "transposed_copies: a W^T copy for every frozen W");
     const auto gq = analytic_grads(*tq, pairs[0]);
+    const auto gt = analytic_grads(*tt, pairs[0]);
     const auto gf = analytic_grads(*tf, pairs[0]);
     const auto gr = analytic_grads(*tr, pairs[0]);
     auto cosine = [](const std::vector<float> & x, const std::vector<float> & y) {
@@ -204,13 +285,18 @@ void quantized_case(ggml_type type) {
         for (size_t j = 0; j < x.size(); ++j) { dot += (double) x[j] * y[j]; nx += (double) x[j] * x[j]; ny += (double) y[j] * y[j]; }
         return dot / std::sqrt(nx * ny + 1e-300);
     };
-    printf("quantized %s base (fast backward) vs F32 twin, and vs ggml's OUT_PROD backward on the same base\n", ggml_type_name(type));
+    auto rel = [](const std::vector<float> & x, const std::vector<float> & y) {
+        std::vector<double> yd(y.begin(), y.end());
+        return rel_l2(x.data(), yd.data(), x.size());
+    };
+    printf("%s base: LoRA gradients of input-grad-op and of W^T copies vs ggml's OUT_PROD backward on the same base, and vs the F32 twin\n", ggml_type_name(type));
     bool all_ok = true;
     for (size_t i = 0; i < gq.size(); ++i) {
-        const double cos_twin = cosine(gq[i], gf[i]), cos_ref = cosine(gq[i], gr[i]);
-        const bool ok = cos_twin >= QUANT_COS_TOL && cos_ref >= QUANT_COS_TOL;
+        const double rel_ref = rel(gq[i], gr[i]), cos_t = cosine(gt[i], gr[i]), cos_twin = cosine(gq[i], gf[i]);
+        const bool ok = rel_ref <= SAME_BASE_REL && cos_t >= SAME_BASE_COS_T && cos_twin >= QUANT_COS_TOL;
         all_ok &= ok;
-        printf("  %-34s cos(f32 twin) %.6f  cos(out_prod ref) %.6f  %s\n", tq->optim->params[i]->name, cos_twin, cos_ref, ok ? "OK" : "NOT OK");
+        printf("  %-34s input-grad-op rel err %.1e  W^T cos %.6f  cos(f32 twin) %.6f  %s\n", tq->optim->params[i]->name,
+               rel_ref, cos_t, cos_twin, ok ? "OK" : "NOT OK");
     }
     if (!all_ok) ++g_failures;
 }
@@ -218,6 +304,8 @@ void quantized_case(ggml_type type) {
 void test_quantized() {
     quantized_case(GGML_TYPE_Q8_0);
     quantized_case(GGML_TYPE_Q4_K);
+    quantized_case(GGML_TYPE_F16);
+    quantized_case(GGML_TYPE_F32);
 }
 
 // --- training -----------------------------------------------------------------------------------------------
@@ -445,14 +533,61 @@ void test_timing(bool bench) {
     p.log = [](const std::string & line) { printf("  %s\n", line.c_str()); };
     const auto pairs = make_pairs(1, n_tokens, mp.n_vocab);
     const int reps = bench ? 2 : 5;
-    for (bool fast : { false, true }) {
-        p.fast_backward = fast;
+    struct variant { const char * name; bool fast, transposed; };
+    const variant variants[] = {
+        { "reference: ggml OUT_PROD backward", false, false },
+        { "W^T copies: mul_mat with transposed Q8_0 copies", true, true },
+        { "default: input-grad-op, no copies", true, false },
+    };
+    for (const variant & v : variants) {
+        p.fast_backward = v.fast;
+        p.transposed_copies = v.transposed;
         auto tr = soo_trainer_init(p, pairs);
         const double fwd  = time_ms([&] { soo_trainer_pair_loss(*tr, pairs[0], false, false); }, reps);
         const double step = time_ms([&] { soo_trainer_pair_loss(*tr, pairs[0], true, true); adamw_step(*tr->optim, p.optimizer, tr->backend.get()); }, reps);
         printf("timing (%s): qwen2 Q8_0 n_embd=%lld n_ff=%lld layers 0..%d, 2 x %d tokens, %d threads: forward %.1f ms, SOO step %.1f ms, ratio %.2f (target <= 2.5)\n",
-               fast ? "fast backward: mul_mat with transposed Q8_0 copies" : "reference: ggml OUT_PROD backward",
-               (long long) mp.n_embd, (long long) mp.n_ff, layer, n_tokens, p.n_threads, fwd, step, step / fwd);
+               v.name, (long long) mp.n_embd, (long long) mp.n_ff, layer, n_tokens, p.n_threads, fwd, step, step / fwd);
+    }
+}
+
+// input-grad-op vs the matmuls around it, per weight shape of the 0.5B bench model, interleaved reps, min:
+// forward mul_mat(W, x), the W^T copy's mul_mat(Wt, dy), input-grad-op(W, dy). Printed, not asserted.
+void test_kernel_bench() {
+    const int64_t n_tok = 128;
+    const int64_t shapes[][2] = { { 896, 4864 }, { 4864, 896 }, { 896, 896 } }; // [n_in, n_out]: ffn_up/gate, ffn_down, attn_q/o
+    for (const auto & sh : shapes) {
+        const int64_t n_in = sh[0], n_out = sh[1];
+        const size_t mem = 3 * ggml_row_size(GGML_TYPE_Q8_0, n_in) * n_out + sizeof(float) * (size_t) (4 * (n_in + n_out) * n_tok) + 32 * ggml_tensor_overhead() + 4 * ggml_graph_overhead() + (8 << 20);
+        ggml_init_params ip = { mem, nullptr, false };
+        ggml_context_ptr ctx(ggml_init(ip));
+        ggml_tensor * w  = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_Q8_0, n_in, n_out);
+        ggml_tensor * wt = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_Q8_0, n_out, n_in);
+        ggml_tensor * x  = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, n_in, n_tok);
+        ggml_tensor * dy = ggml_new_tensor_2d(ctx.get(), GGML_TYPE_F32, n_out, n_tok);
+        train_rng rng(5);
+        std::vector<float> f((size_t) (n_in * n_out));
+        for (float & v : f) v = 2.0f * rng.uniform() - 1.0f;
+        ggml_quantize_chunk(GGML_TYPE_Q8_0, f.data(), w->data, 0, n_out, n_in, nullptr);
+        ggml_quantize_chunk(GGML_TYPE_Q8_0, f.data(), wt->data, 0, n_in, n_out, nullptr); // values do not matter
+        for (ggml_tensor * t : { x, dy }) for (int64_t i = 0; i < ggml_nelements(t); ++i) ((float *) t->data)[i] = 2.0f * rng.uniform() - 1.0f;
+        ggml_tensor * args[2] = { w, dy };
+        ggml_tensor * outs[3] = {
+            ggml_mul_mat(ctx.get(), w, x),
+            ggml_mul_mat(ctx.get(), wt, dy),
+            ggml_custom_4d(ctx.get(), GGML_TYPE_F32, n_in, n_tok, 1, 1, args, 2, input_grad_op_compute, GGML_N_TASKS_MAX, nullptr),
+        };
+        ggml_cgraph * gfs[3];
+        for (int k = 0; k < 3; ++k) { gfs[k] = ggml_new_graph(ctx.get()); ggml_build_forward_expand(gfs[k], outs[k]); }
+        double best[3] = { 1e300, 1e300, 1e300 };
+        for (int rep = 0; rep < 6; ++rep) {
+            for (int k = 0; k < 3; ++k) {
+                const auto t0 = std::chrono::steady_clock::now();
+                ggml_graph_compute_with_ctx(ctx.get(), gfs[k], g_threads);
+                best[k] = std::min(best[k], std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            }
+        }
+        printf("kernel bench Q8_0 W [%lld, %lld], %lld tokens, %d threads: forward mul_mat(W, x) %.2f ms, mul_mat(W^T copy, dy) %.2f ms, input-grad-op %.2f ms (%.2fx forward)\n",
+               (long long) n_in, (long long) n_out, (long long) n_tok, g_threads, best[0], best[1], best[2], best[2] / best[0]);
     }
 }
 
@@ -473,6 +608,7 @@ int main(int argc, char ** argv) {
     auto want = [&](const char * s) { return sections.empty() || sections.count(s); };
     try {
         if (want("gradcheck"))   test_gradcheck();
+        if (want("inputgrad"))   test_input_grad();
         if (want("quantized"))   test_quantized();
         if (want("train"))       test_train();
         if (want("determinism")) test_determinism();
@@ -480,6 +616,7 @@ int main(int argc, char ** argv) {
         if (want("resume"))      test_resume();
         if (want("adapter"))     test_adapter();
         if (want("timing") || bench) test_timing(bench);
+        if (sections.count("kernels")) test_kernel_bench(); // only when named
     } catch (const std::exception & e) {
         printf("UNEXPECTED EXCEPTION: %s\n", e.what());
         ++g_failures;

@@ -4,6 +4,7 @@
 #include "errors.h"
 #include "train/base-weights.h"
 #include "train/cpu-bufts.h"
+#include "train/input-grad-op.h"
 
 #include <cstring>
 #include <vector>
@@ -18,7 +19,7 @@ ggml_type transposed_type(const ggml_tensor * w) {
 
 } // namespace
 
-std::unique_ptr<fast_backward> fast_backward_init(const base_weights & base, const cpu_bufts & bufts) {
+std::unique_ptr<fast_backward> fast_backward_init(const base_weights & base, const cpu_bufts & bufts, bool all_transposed) {
     // the matrices whose input gradient the graph needs: every projection below the tap, and the
     // attention projections of layer L (its FFN is not built)
     std::vector<ggml_tensor *> ws;
@@ -30,6 +31,21 @@ std::unique_ptr<fast_backward> fast_backward_init(const base_weights & base, con
 
     auto fb = std::make_unique<fast_backward>();
     fb->plain = bufts.plain;
+
+    // dequant in place where W's rows are readable (plain buffer) and the op takes W's type and shape
+    // (probed with a one-token dy); the rest keep a transposed copy
+    {
+        std::vector<ggml_tensor *> need_copy;
+        ggml_init_params ipd = { ggml_tensor_overhead() * (ws.size() + 1), nullptr, true };
+        ggml_context_ptr probe_ctx(ggml_init(ipd));
+        for (ggml_tensor * w : ws) {
+            ggml_tensor * dy = ggml_new_tensor_2d(probe_ctx.get(), GGML_TYPE_F32, w->ne[1], 1);
+            const bool plain = w->buffer && ggml_backend_buffer_get_type(w->buffer) == bufts.plain;
+            if (!all_transposed && plain && input_grad_op_supports(w, dy)) fb->dequant.insert(w);
+            else need_copy.push_back(w);
+        }
+        ws = need_copy;
+    }
     std::vector<std::pair<ggml_backend_buffer_type_t, ggml_context *>> by_buft;
     for (ggml_tensor * w : ws) {
         ggml_init_params ipt = { ggml_tensor_overhead(), nullptr, true };
@@ -80,6 +96,16 @@ int fast_backward_rewrite(const fast_backward & fb, ggml_cgraph * gf) {
     for (int i = 0; i < ggml_graph_n_nodes(gf); ++i) {
         ggml_tensor * node = ggml_graph_node(gf, i);
         if (node->op != GGML_OP_OUT_PROD || node->src[1] == nullptr || node->src[1]->op != GGML_OP_TRANSPOSE) continue;
+        if (fb.dequant.count(node->src[0])) {
+            ggml_tensor * w  = node->src[0];           // [n_in, n_out]
+            ggml_tensor * dy = node->src[1]->src[0];   // [n_out, n_tokens]
+            if (!input_grad_op_supports(w, dy) || !ggml_is_contiguous(node)) continue; // stays OUT_PROD (W is plain)
+            // out_prod(W, dy^T): [n_in, n_tokens]  ==  input-grad-op(W, dy)
+            GGML_ASSERT(node->ne[0] == w->ne[0] && node->ne[1] == dy->ne[1]);
+            input_grad_op_make(node, w, dy);
+            ++n;
+            continue;
+        }
         auto it = fb.transposed.find(node->src[0]);
         if (it == fb.transposed.end()) continue;
         ggml_tensor * wt = it->second;         // [n_out, n_in]

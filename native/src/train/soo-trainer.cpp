@@ -177,13 +177,15 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
     // repacked weight layouts (AMX, AVX2/NEON GEMMs) serve MUL_MAT only: allowed with fast-backward
     const cpu_bufts bufts = cpu_bufts_init(tr->backend.get(), params.fast_backward && params.repacked_weights);
     tr->base = base_weights_load(params.model_path, params.layer, bufts);
-    if (params.fast_backward) tr->fast_bw = fast_backward_init(*tr->base, bufts);
+    if (params.fast_backward) tr->fast_bw = fast_backward_init(*tr->base, bufts, params.transposed_copies);
     if (params.log) {
         std::string where;
         for (const auto & b : tr->base->bufs) where += std::string(where.empty() ? "" : ", ") + ggml_backend_buffer_name(b.get());
         if (tr->fast_bw) for (const auto & b : tr->fast_bw->bufs) where += std::string(", W^T: ") + ggml_backend_buffer_name(b.get());
         params.log("soo-train: layers 0.." + std::to_string(params.layer) + " loaded (" + std::to_string(tr->base->n_bytes >> 20) +
-                   " MiB) into " + where + (params.fast_backward ? "; fast backward on" : "; ggml OUT_PROD backward"));
+                   " MiB) into " + where + (!params.fast_backward ? "; ggml OUT_PROD backward" :
+                   "; fast backward: " + std::to_string(tr->fast_bw->dequant.size()) + " W read in place, " +
+                   std::to_string(tr->fast_bw->transposed.size()) + " W^T copies (" + std::to_string(tr->fast_bw->n_bytes >> 20) + " MiB)"));
     }
 
     // 3. adapter: fresh (A random, B = 0) or from a checkpoint

@@ -49,8 +49,9 @@ struct soo_train_params {
     std::string              checkpoint_path;                 // where checkpoints go; empty = none
     int                      checkpoint_every = 0;            // steps; 0 = never
     std::string              resume_from;                     // a checkpoint to continue from; empty = fresh
-    bool                     fast_backward = true;            // dL/dx via transposed weight copies (see fast-backward.h)
-    bool                     repacked_weights = true;         // with fast_backward: ggml-cpu's extra (AMX / repacked) weight buffers
+    bool                     fast_backward = true;            // dL/dx without ggml's per-token OUT_PROD (see fast-backward.h)
+    bool                     repacked_weights = true;         // with fast_backward: ggml-cpu's extra (AMX / repacked) weight buffers (those W get W^T copies)
+    bool                     transposed_copies = false;       // with fast_backward: W^T copies for every W (more memory) instead of input-grad-op
     std::function<void(const std::string &)> log;             // one-line messages; may be empty
 };
 

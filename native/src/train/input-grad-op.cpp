@@ -1,0 +1,163 @@
+// input-grad-op: see input-grad-op.h. Plain C++ loops that the compiler vectorizes over the panel columns
+// (train.cmake gives this file the instruction set ggml-cpu is built for).
+#include "train/input-grad-op.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+// A GEMM micro-kernel in GCC/Clang vector extensions: VL floats per register as the target allows.
+#if defined(__AVX512F__)
+constexpr int VL = 16, MRV = 4; // 4 x 16 columns x NR tokens = 24 of 32 zmm accumulators
+#elif defined(__AVX__)
+constexpr int VL = 8, MRV = 2;  // 2 x 8 x 6 = 12 of 16 ymm
+#else
+constexpr int VL = 4, MRV = 2;  // SSE2 / NEON
+#endif
+typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+constexpr int NR = 6;           // tokens per micro-tile (the switch in input_grad_op_compute covers 1..6)
+constexpr int MR = MRV * VL;    // columns per micro-tile
+constexpr int P  = 256;         // panel width: columns of W dequantized together (whole blocks)
+constexpr int KC = 64;          // rows of W per panel: KC x P floats = 64 KiB of dequantized W (L2)
+
+struct custom_params { // the layout ggml_custom_4d stores in op_params (struct ggml_custom_op_params)
+    ggml_custom_op_t fun;
+    int              n_tasks;
+    void *           userdata;
+};
+
+// W[o, c0 .. c0+n) -> out (n floats); c0 and n are whole blocks
+void row_to_float(const ggml_tensor * w, int64_t o, int64_t c0, int64_t n, float * out) {
+    const char * row = (const char *) w->data + o * w->nb[1] + (c0 / ggml_blck_size(w->type)) * ggml_type_size(w->type);
+    if (w->type == GGML_TYPE_F32) {
+        memcpy(out, row, (size_t) n * sizeof(float));
+    } else if (w->type == GGML_TYPE_Q8_0) {
+        // the common case, inline so that it vectorizes with this file's flags: block = fp16 scale + 32 int8
+        constexpr int QK = 32;
+        const size_t bs = ggml_type_size(GGML_TYPE_Q8_0);
+        for (int64_t b = 0; b < n / QK; ++b) {
+            const char * blk = row + b * bs;
+            ggml_fp16_t dh;
+            memcpy(&dh, blk, sizeof(dh));
+            const float d = ggml_fp16_to_fp32(dh);
+            const int8_t * q = (const int8_t *) (blk + sizeof(ggml_fp16_t));
+            for (int j = 0; j < QK; ++j) out[b * QK + j] = d * (float) q[j];
+        }
+    } else {
+        ggml_get_type_traits(w->type)->to_float(row, out, n);
+    }
+}
+
+inline vf load(const float * p) { vf v; memcpy(&v, p, sizeof(v)); return v; }
+inline void store(float * p, vf v) { memcpy(p, &v, sizeof(v)); }
+
+// d_j[0..MR) += sum_k cb[k][j] * w[k][0..MR) for NT tokens j (d_j = dx row of token j). Accumulators in
+// registers across the k loop: per k, MRV loads of w and NT broadcasts for MRV * NT FMAs.
+template <int NT>
+void micro(float * const * d, const float * __restrict w, const float * __restrict cb, int kc) {
+    vf acc[NT][MRV];
+#pragma GCC unroll 8
+    for (int j = 0; j < NT; ++j)
+#pragma GCC unroll 4
+        for (int v = 0; v < MRV; ++v) acc[j][v] = load(d[j] + v * VL);
+    for (int k = 0; k < kc; ++k) {
+        vf x[MRV];
+#pragma GCC unroll 4
+        for (int v = 0; v < MRV; ++v) x[v] = load(w + (size_t) k * P + v * VL);
+#pragma GCC unroll 8
+        for (int j = 0; j < NT; ++j) {
+            const vf b = (vf){} + cb[k * NR + j];
+#pragma GCC unroll 4
+            for (int v = 0; v < MRV; ++v) acc[j][v] += b * x[v];
+        }
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < NT; ++j)
+#pragma GCC unroll 4
+        for (int v = 0; v < MRV; ++v) store(d[j] + v * VL, acc[j][v]);
+}
+
+// the same for the columns past the last whole micro-tile (n_cols < MR), one element at a time
+void tail_cols(float * const * d, int nt, const float * w, const float * cb, int kc, int n_cols) {
+    for (int j = 0; j < nt; ++j)
+        for (int k = 0; k < kc; ++k) {
+            const float c = cb[k * NR + j];
+            for (int i = 0; i < n_cols; ++i) d[j][i] += c * w[(size_t) k * P + i];
+        }
+}
+
+} // namespace
+
+bool input_grad_op_supports(const ggml_tensor * w, const ggml_tensor * dy) {
+    const int64_t blck = ggml_blck_size(w->type);
+    const bool convertible = w->type == GGML_TYPE_F32 || ggml_get_type_traits(w->type)->to_float != nullptr;
+    return convertible && blck <= P && w->ne[0] % blck == 0 && w->ne[2] == 1 && w->ne[3] == 1 &&
+           w->nb[0] == ggml_type_size(w->type) && !ggml_is_transposed(w) &&
+           dy->type == GGML_TYPE_F32 && dy->nb[0] == sizeof(float) && dy->ne[0] == w->ne[1] && dy->ne[2] == 1 && dy->ne[3] == 1;
+}
+
+void input_grad_op_make(ggml_tensor * node, ggml_tensor * w, ggml_tensor * dy) {
+    GGML_ASSERT(input_grad_op_supports(w, dy));
+    GGML_ASSERT(node->type == GGML_TYPE_F32 && node->ne[0] == w->ne[0] && node->ne[1] == dy->ne[1] && ggml_is_contiguous(node));
+    const custom_params p = { input_grad_op_compute, GGML_N_TASKS_MAX, nullptr };
+    static_assert(sizeof(p) <= GGML_MAX_OP_PARAMS, "custom op params do not fit");
+    memset(node->op_params, 0, sizeof(node->op_params));
+    memcpy(node->op_params, &p, sizeof(p));
+    node->op     = GGML_OP_CUSTOM;
+    node->src[0] = w;
+    node->src[1] = dy;
+    for (int i = 2; i < GGML_MAX_SRC; ++i) node->src[i] = nullptr;
+}
+
+void input_grad_op_compute(ggml_tensor * dst, int ith, int nth, void * /*userdata*/) {
+    const ggml_tensor * w  = dst->src[0];
+    const ggml_tensor * dy = dst->src[1];
+    const int64_t n_in = w->ne[0], n_out = w->ne[1], n_tok = dy->ne[1];
+    const int64_t blck = ggml_blck_size(w->type);
+    const int64_t panel = (P / blck) * blck; // whole blocks per panel
+
+    // this thread's columns: whole blocks, so that rows can be dequantized from the middle
+    const int64_t n_blocks = n_in / blck;
+    const int64_t c_begin = n_blocks * ith / nth * blck, c_end = n_blocks * (ith + 1) / nth * blck;
+
+    static thread_local std::vector<float> wbuf_v; // KC x P dequantized W (64 KiB: kept per thread)
+    wbuf_v.resize((size_t) KC * P);
+    float * wbuf = wbuf_v.data();
+    alignas(64) float cb[KC * NR];                 // coefficients dy[o0 + k, t0 + j]
+    auto dx = [&](int64_t t) { return (float *) ((char *) dst->data + t * dst->nb[1]); };
+    auto g  = [&](int64_t o, int64_t t) { return *(const float *) ((const char *) dy->data + t * dy->nb[1] + o * sizeof(float)); };
+
+    for (int64_t c0 = c_begin; c0 < c_end; c0 += panel) {
+        const int n = (int) std::min(panel, c_end - c0);
+        for (int64_t t = 0; t < n_tok; ++t) memset(dx(t) + c0, 0, (size_t) n * sizeof(float));
+        for (int64_t o0 = 0; o0 < n_out; o0 += KC) {
+            // dequantize W[o0 .. o0+kc, c0 .. c0+n) once; used for every token below
+            const int kc = (int) std::min<int64_t>(KC, n_out - o0);
+            for (int k = 0; k < kc; ++k) row_to_float(w, o0 + k, c0, n, wbuf + (size_t) k * P);
+            for (int64_t t0 = 0; t0 < n_tok; t0 += NR) {
+                const int nt = (int) std::min<int64_t>(NR, n_tok - t0);
+                for (int k = 0; k < kc; ++k) for (int j = 0; j < NR; ++j) cb[k * NR + j] = j < nt ? g(o0 + k, t0 + j) : 0.0f;
+                float * d[NR];
+                int i0 = 0;
+                for (; i0 + MR <= n; i0 += MR) {
+                    for (int j = 0; j < nt; ++j) d[j] = dx(t0 + j) + c0 + i0;
+                    switch (nt) {
+                        case 6: micro<6>(d, wbuf + i0, cb, kc); break;
+                        case 5: micro<5>(d, wbuf + i0, cb, kc); break;
+                        case 4: micro<4>(d, wbuf + i0, cb, kc); break;
+                        case 3: micro<3>(d, wbuf + i0, cb, kc); break;
+                        case 2: micro<2>(d, wbuf + i0, cb, kc); break;
+                        default: micro<1>(d, wbuf + i0, cb, kc); break;
+                    }
+                }
+                if (i0 < n) {
+                    for (int j = 0; j < nt; ++j) d[j] = dx(t0 + j) + c0 + i0;
+                    tail_cols(d, nt, wbuf + i0, cb, kc, n - i0);
+                }
+            }
+        }
+    }
+}
