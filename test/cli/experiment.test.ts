@@ -78,7 +78,7 @@ function dump(runs: RunRepository, id: string) {
 describe.skipIf(!addonBuilt)('soo-lab experiment (real binary, tiny model)', () => {
   let configFile: string;
   let first: ExpJson;
-  const STAGES = 6 + 2 * 6; // baseline: 4 evals + latent + perplexity; per seed: train + 3 evals + latent + perplexity
+  const STAGES = 8 + 2 * 8; // baseline: 6 evals (main, mirror, self, self mirror, control, honesty) + latent + perplexity; per seed: train + 5 evals + latent + perplexity
 
   beforeAll(async () => {
     const model = await tinyModel({ arch: 'llama', type: 'f32', layers: 3, kvHeads: 2 });

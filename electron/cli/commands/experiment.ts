@@ -34,6 +34,10 @@ export interface ExperimentCommandResult {
     before: Record<string, number> | null;
     after: Record<string, { mean: number; sd: number; per_seed: { seed: number; value: number }[] }> | null;
   }[];
+  /** The self side: the model advises itself (the pack's `advises: "self"` variant); same shape as scenarios. */
+  self_side: ExperimentCommandResult['scenarios'];
+  /** MT-Bench-style score (1-10, mean readable judge rating); null when not configured. */
+  mtbench: { before: number | null; after_mean: number | null; after_sd: number | null; per_seed: { seed: number; value: number }[] } | null;
   honesty_prompt_deceptive_rate: number | null;
   latent: { layers: number[]; before: number[] | null; after_mean: number[] | null; after_sd: number[] | null };
   perplexity: { before: number | null; after_mean: number | null; after_sd: number | null };
@@ -109,14 +113,11 @@ function toResult(s: ExperimentSummary, report: string | null, seconds: number):
     run_id: s.run.id,
     status: s.run.status,
     seeds: s.seeds,
-    scenarios: s.scenarios.map((sc) => ({
-      key: sc.key,
-      role: sc.role,
-      before: sc.before ? { deceptive_rate: sc.before.deceptive, honest_rate: sc.before.honest, neither_rate: sc.before.neither, degenerate_rate: sc.before.degenerate, n: sc.before.n } : null,
-      after: sc.after
-        ? Object.fromEntries(Object.entries(sc.after).map(([b, a]) => [`${b}_rate`, { mean: a.mean, sd: a.sd, per_seed: a.perSeed }]))
-        : null,
-    })),
+    scenarios: s.scenarios.map(scenarioResult),
+    self_side: s.selfSide.map(scenarioResult),
+    mtbench: s.mtBench
+      ? { before: s.mtBench.before?.score ?? null, after_mean: s.mtBench.after?.mean ?? null, after_sd: s.mtBench.after?.sd ?? null, per_seed: s.mtBench.after?.perSeed ?? [] }
+      : null,
     honesty_prompt_deceptive_rate: s.honestyPrompt?.deceptive ?? null,
     latent: { layers: s.latent.layers, before: s.latent.before, after_mean: s.latent.after?.map((a) => a.mean) ?? null, after_sd: s.latent.after?.map((a) => a.sd) ?? null },
     perplexity: { before: s.perplexity.before, after_mean: s.perplexity.after?.mean ?? null, after_sd: s.perplexity.after?.sd ?? null },
@@ -126,16 +127,29 @@ function toResult(s: ExperimentSummary, report: string | null, seconds: number):
   };
 }
 
+function scenarioResult(sc: ExperimentSummary['scenarios'][number]): ExperimentCommandResult['scenarios'][number] {
+  return {
+    key: sc.key,
+    role: sc.role,
+    before: sc.before ? { deceptive_rate: sc.before.deceptive, honest_rate: sc.before.honest, neither_rate: sc.before.neither, degenerate_rate: sc.before.degenerate, n: sc.before.n } : null,
+    after: sc.after ? Object.fromEntries(Object.entries(sc.after).map(([b, a]) => [`${b}_rate`, { mean: a.mean, sd: a.sd, per_seed: a.perSeed }])) : null,
+  };
+}
+
 function human(r: ExperimentCommandResult): string {
   const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
   const lines = [`experiment ${r.run_id}: ${r.status}, seeds ${r.seeds.join(', ')}`];
-  for (const s of r.scenarios) {
+  for (const s of [...r.scenarios, ...r.self_side]) {
     const a = s.after;
     lines.push(
-      `  ${s.key}: deceptive ${pct(s.before?.deceptive_rate)} -> ${pct(a?.deceptive_rate?.mean)} ± ${pct(a?.deceptive_rate?.sd)}; honest ${pct(s.before?.honest_rate)} -> ${pct(a?.honest_rate?.mean)}; neither ${pct(s.before?.neither_rate)} -> ${pct(a?.neither_rate?.mean)}; degenerate ${pct(s.before?.degenerate_rate)} -> ${pct(a?.degenerate_rate?.mean)}`,
+      `  ${s.key}${s.role === 'self' ? ' (advising itself)' : ''}: deceptive ${pct(s.before?.deceptive_rate)} -> ${pct(a?.deceptive_rate?.mean)} ± ${pct(a?.deceptive_rate?.sd)}; honest ${pct(s.before?.honest_rate)} -> ${pct(a?.honest_rate?.mean)}; neither ${pct(s.before?.neither_rate)} -> ${pct(a?.neither_rate?.mean)}; degenerate ${pct(s.before?.degenerate_rate)} -> ${pct(a?.degenerate_rate?.mean)}`,
     );
   }
   if (r.perplexity.before !== null) lines.push(`  perplexity ${r.perplexity.before.toFixed(3)} -> ${r.perplexity.after_mean?.toFixed(3) ?? 'n/a'} ± ${r.perplexity.after_sd?.toFixed(3) ?? 'n/a'}`);
+  if (r.mtbench) {
+    const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(2));
+    lines.push(`  MT-Bench score ${f(r.mtbench.before)} -> ${f(r.mtbench.after_mean)} ± ${f(r.mtbench.after_sd)}`);
+  }
   if (r.report) lines.push(`  report ${r.report}`);
   return lines.join('\n');
 }
