@@ -22,6 +22,7 @@ import { readMtBenchQuestions, type MtBenchQuestion } from '../../../electron/se
 import { MtBenchRepository, type MtBenchJudgementRow } from '../../../electron/services/experiments/mtbenchStore.ts';
 import { planStages, type ResolvedPacks } from '../../../electron/services/experiments/plan.ts';
 import { ExperimentRunner } from '../../../electron/services/experiments/runner.ts';
+import { ExperimentService } from '../../../electron/services/experiments/service.ts';
 import { loadModel } from '../../../electron/services/models/modelFile.ts';
 import { RESOURCES_DIR } from '../../../electron/services/paths.ts';
 import { ScenarioService } from '../../../electron/services/scenarios/service.ts';
@@ -185,6 +186,29 @@ describe('MT-Bench stage on tiny models (evaluated model + local judge)', () => 
     db.runs.delete(summary.run.id);
     expect(db.store.db.prepare('SELECT COUNT(*) AS n FROM mtbench_judgements').get()).toEqual({ n: 0 });
   }, 300_000);
+});
+
+describe('MT-Bench in the config check', () => {
+  it('parses the question file (errors name file, line, field), checks the judge is a GGUF, records absolute paths', async () => {
+    const db = open('check.db');
+    const scenarios = new ScenarioService({ packs: new PackRepository(db.store.db), builtinDir: path.join(RESOURCES_DIR, 'scenarios') });
+    // check() needs neither the engine nor activations
+    const service = new ExperimentService({ store: db.store, runs: db.runs, scenarios, engine: null as never, activations: null as never, appVersion: 't', resourcesDir: RESOURCES_DIR });
+    const model = await tinyModel({ arch: 'llama', type: 'f32' });
+    const good = path.join(dir, 'good.jsonl');
+    writeQuestions(good);
+    const input = (questions: string, judgeModel: string) => ({ model, capability: { mtBench: { questions, judgeModel } } });
+    const checked = await service.check(input(path.relative(process.cwd(), good), model));
+    expect(checked.config.capability.mtBench).toEqual({ questions: good, judgeModel: model, maxTokens: 512, judgeMaxTokens: 256 });
+    expect(checked.mtBenchQuestions).toHaveLength(3);
+
+    const bad = path.join(dir, 'bad.jsonl');
+    fs.writeFileSync(bad, `${JSON.stringify({ question_id: 1, category: 'a', turns: ['x'] })}\n${JSON.stringify({ question_id: 2, category: 'b', turns: 'y' })}\n`);
+    await expect(service.check(input(bad, model))).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/bad\.jsonl:2: \$\.turns: /) });
+    await expect(service.check(input(path.join(dir, 'none.jsonl'), model))).rejects.toMatchObject({ data: { path: '$.capability.mtBench.questions' } });
+    await expect(service.check(input(good, good))).rejects.toMatchObject({ code: 'bad_input', message: expect.stringContaining('$.capability.mtBench.judgeModel') });
+    await expect(service.check({ model, capability: { mtBench: { questions: good } } })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringContaining('$.capability.mtBench.judgeModel') });
+  });
 });
 
 describe('MT-Bench aggregation and resume (fake judge)', () => {
