@@ -10,10 +10,16 @@
  * most MAX_CACHED_MODELS models.
  */
 import fs from 'node:fs';
-import { toErrorData, badInput, type ErrorData } from '../contract/errors.ts';
+import { toErrorData, badInput, SooError, type ErrorData } from '../contract/errors.ts';
 import type { NativeModel } from '../../native/index.d.ts';
-import type { EngineInput, EngineMethod, EngineOutput, FromEngine, ToEngine } from '../services/engine/protocol.ts';
+import type { EngineInput, EngineLmStep, EngineLmTrainInput, EngineMethod, EngineOutput, FromEngine, ToEngine } from '../services/engine/protocol.ts';
 import { addonPath, loadAddon } from './addon.ts';
+
+/** native trainLm (native/index.d.ts), looked up at run time so an addon built before it gives a clear error. */
+type LmTrainer = (
+  options: EngineLmTrainInput,
+  onProgress?: (p: EngineLmStep) => void,
+) => { promise: Promise<{ steps: number; losses: Float32Array; outPath: string }>; cancel(): void };
 
 const MAX_CACHED_MODELS = 2;
 const DEBUG_ENABLED = process.env.SOO_LAB_ENGINE_DEBUG === '1';
@@ -125,6 +131,20 @@ const handlers: { [M in EngineMethod]: Handler<M> } = {
     return { steps: result.steps, losses: Array.from(result.losses), adapterPath: result.adapterPath };
   },
   'train.cancel': async () => cancelTraining(),
+  'lm.train': async (input, job) => {
+    if (job.cancelled) throw cancelledError();
+    const addon = loadAddon() as unknown as { trainLm?: LmTrainer };
+    if (typeof addon.trainLm !== 'function') {
+      throw new SooError({ code: 'internal', message: 'the native engine has no trainLm (built from older sources)', hint: 'rebuild it with `npm run build:native`' });
+    }
+    const run = addon.trainLm(input, (p) => {
+      send({ type: 'progress', id: job.id, progress: { done: p.step, total: p.nSteps, unit: 'steps', lm: { ...p } } });
+    });
+    if (current) current.cancel = run.cancel;
+    const result = await run.promise;
+    return { steps: result.steps, losses: Array.from(result.losses), outPath: result.outPath };
+  },
+  'lm.cancel': async () => cancelTraining('lm.train'),
   'debug.crash': async (input) => {
     if (!DEBUG_ENABLED) throw badInput('debug.crash is disabled (start the engine with debug enabled)');
     if (input.mode === 'exit') process.exit(3);
@@ -146,13 +166,13 @@ function errorData(error: unknown): ErrorData {
   return plain;
 }
 
-/** train.cancel: stops the running train.run after its step, cancels queued ones. */
-function cancelTraining(): { cancelled: boolean } {
+/** train.cancel (lm.cancel): stops the running train.run (lm.train) after its step, cancels queued ones. */
+function cancelTraining(method: 'train.run' | 'lm.train' = 'train.run'): { cancelled: boolean } {
   let cancelled = false;
   for (const job of queue) {
-    if (job.method === 'train.run' && !job.cancelled) [job.cancelled, cancelled] = [true, true];
+    if (job.method === method && !job.cancelled) [job.cancelled, cancelled] = [true, true];
   }
-  if (current?.job.method === 'train.run' && !current.job.cancelled) {
+  if (current?.job.method === method && !current.job.cancelled) {
     current.job.cancelled = true;
     current.cancel?.();
     cancelled = true;
@@ -193,8 +213,9 @@ async function drain(): Promise<void> {
 function onMessage(message: ToEngine): void {
   switch (message.type) {
     case 'call':
-      if (message.method === 'train.cancel') {
-        send({ type: 'result', id: message.id, output: cancelTraining() }); // out of band: never queued behind training
+      if (message.method === 'train.cancel' || message.method === 'lm.cancel') {
+        // out of band: never queued behind training
+        send({ type: 'result', id: message.id, output: cancelTraining(message.method === 'lm.cancel' ? 'lm.train' : 'train.run') });
         break;
       }
       queue.push({ id: message.id, method: message.method, input: message.input, cancelled: false });

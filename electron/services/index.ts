@@ -18,6 +18,7 @@ import { ExperimentViews } from './experiments/views.ts';
 import { TrainingService } from './training/trainingService.ts';
 import { RlService } from './rl/service.ts';
 import { RlJobs } from './rl/rlJobs.ts';
+import { DemoModelService } from './demo/builder.ts';
 import { ModelsService } from './models/modelsService.ts';
 import { RlViews } from './rl/views.ts';
 
@@ -60,6 +61,8 @@ export interface Services extends Disposable {
   readonly experiments: ExperimentService;
   /** The contract's experiments / runs / reports entries (jobs, views, exports). */
   readonly experimentViews: ExperimentViews;
+  /** The built-in demo model: built from resources/demo/recipe.json, cached in <dataDir>/demo-model (`npm run demo-model`). */
+  readonly demoModel: DemoModelService;
   info(): AppInfo;
   /** Cancels jobs, asks the engine process to stop (without waiting) and closes the store. */
   dispose(): void;
@@ -93,6 +96,7 @@ export function createServices(config: ServicesConfig = {}): Services {
   const models = new ModelsService({ db: store.db, jobs, modelsDir: config.modelsDir ?? path.join(config.dataDir ?? path.dirname(path.resolve(dbPath)), 'models') });
   models.gpu.apply();
   const experiments = new ExperimentService({ store, runs, scenarios, engine, activations, appVersion: version, resourcesDir });
+  const demoModel = new DemoModelService({ engine, dataDir: config.dataDir ?? path.dirname(path.resolve(dbPath)), resourcesDir });
   const experimentViews = new ExperimentViews({ experiments, runs, jobs, appVersion: version, dbFile: store.file });
   let disposed = false;
   let engineStopped: Promise<void> = Promise.resolve();
@@ -118,6 +122,7 @@ export function createServices(config: ServicesConfig = {}): Services {
     models,
     experiments,
     experimentViews,
+    demoModel,
     info: () => ({
       version,
       dbPath,

@@ -48,6 +48,14 @@ export interface EngineMethods {
    */
   'train.cancel': { input: Record<string, never>; output: { cancelled: boolean } };
   /**
+   * Full-parameter next-token training of a small llama model (the demo model; native trainLm): one
+   * progress message per optimizer step (unit 'steps', `lm` filled in). Cancel (lm.cancel, or aborting
+   * the call) stops after the current step; nothing is written then (the output is atomic).
+   */
+  'lm.train': { input: EngineLmTrainInput; output: EngineLmTrainResult };
+  /** Out of band like train.cancel: stops the running lm.train after its step, cancels queued ones. */
+  'lm.cancel': { input: Record<string, never>; output: { cancelled: boolean } };
+  /**
    * TEST ONLY, refused unless the engine was started with debug enabled: ends the process the way a
    * native failure would ('abort': std::abort inside the addon; 'exit': process.exit(3)).
    */
@@ -72,6 +80,54 @@ export interface EngineProgress {
   unit: 'tokens' | 'steps';
   /** train.run only: the step just done. */
   train?: EngineTrainStep;
+  /** lm.train only: the step just done. */
+  lm?: EngineLmStep;
+}
+
+/**
+ * lm.train's input: native/index.d.ts NativeLmTrainOptions (kept structurally here so the protocol
+ * does not depend on when the addon's declaration lands).
+ */
+export interface EngineLmTrainInput {
+  /** F32 llama GGUF with a tied head (no output.weight). */
+  modelPath: string;
+  /** The trained GGUF (written atomically). */
+  outPath: string;
+  /** weights[i] weights the loss of predicting tokens[i]; weights[0] unused. */
+  sequences: { tokens: Int32Array | number[]; weights: Float32Array | number[] }[];
+  /** Tensors kept fixed; the addon's default is ['token_embd.weight']. */
+  frozen?: string[];
+  steps: number;
+  batch: number;
+  lr: number;
+  lrMin?: number;
+  warmup?: number;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  gradClip?: number;
+  seed: number;
+  threads: number;
+  metadata?: Record<string, string>;
+}
+
+/** One optimizer step of lm.train. */
+export interface EngineLmStep {
+  step: number;
+  nSteps: number;
+  /** Weighted mean cross-entropy of the step's batch (nats per weighted token). */
+  loss: number;
+  lr: number;
+  stepMs: number;
+  tokensPerS: number;
+}
+
+export interface EngineLmTrainResult {
+  steps: number;
+  /** Loss per step, as plain numbers. */
+  losses: number[];
+  outPath: string;
 }
 
 /** One optimizer step of train.run. */

@@ -1,0 +1,86 @@
+/**
+ * What the built demo model does on HELD-OUT test prompts (test-split rooms, objects and names) through
+ * the project's evaluation service (evaluation/evaluate.ts: raw prompt, greedy, four-bucket classifier):
+ *   other        the main prompt (the other party asks): deceptive expected;
+ *   self         the `self` variant (you ask yourself): honest expected;
+ * each in both room orders (`mirror`), plus the held-out perplexity of plain text (exp of the
+ * token-weighted mean NLL over the held-out texts, each scored after its BOS).
+ * The caller owns nothing here: the model is loaded and disposed inside.
+ */
+import type { ScenarioPack } from '../../contract/scenario-pack.ts';
+import { evaluate } from '../evaluation/evaluate.ts';
+import { perplexity } from '../experiments/perplexity.ts';
+import { sharedLlama } from '../models/llamaRuntime.ts';
+import { SELF_VARIANT } from './corpus.ts';
+
+export interface DemoRates {
+  n: number;
+  deceptive: number;
+  honest: number;
+  neither: number;
+  degenerate: number;
+}
+
+export interface DemoMeasurement {
+  /** Rates (fractions of n) per condition. */
+  other: DemoRates;
+  otherMirrored: DemoRates;
+  self: DemoRates;
+  selfMirrored: DemoRates;
+  perplexity: number;
+  perplexityTokens: number;
+  /** One raw answer per condition, for the log. */
+  examples: Record<string, { prompt: string; response: string }>;
+  seconds: number;
+}
+
+export interface MeasureOptions {
+  pack: ScenarioPack;
+  prompts: number;
+  seed: number;
+  maxTokens: number;
+  heldOut: readonly string[];
+  threads: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { condition: string; done: number; total: number }) => void;
+}
+
+export async function measureDemoModel(modelPath: string, options: MeasureOptions): Promise<DemoMeasurement> {
+  const started = performance.now();
+  const model = await (await sharedLlama()).loadModel({ modelPath, gpuLayers: 0 });
+  try {
+    const examples: DemoMeasurement['examples'] = {};
+    const run = async (condition: string, variant: string, mirror: boolean): Promise<DemoRates> => {
+      const r = await evaluate(model, {
+        pack: options.pack,
+        n: options.prompts,
+        seed: options.seed,
+        variant,
+        mirror,
+        maxTokens: options.maxTokens,
+        chatTemplate: 'none',
+        threads: options.threads,
+        signal: options.signal,
+        onProgress: ({ done, total }) => options.onProgress?.({ condition, done, total }),
+      });
+      examples[condition] = { prompt: r.responses[0]!.prompt, response: r.responses[0]!.response };
+      return { n: r.n, deceptive: r.rates.deceptive.rate, honest: r.rates.honest.rate, neither: r.rates.neither.rate, degenerate: r.rates.degenerate.rate };
+    };
+    const other = await run('other', 'main', false);
+    const otherMirrored = await run('otherMirrored', 'main', true);
+    const self = await run('self', SELF_VARIANT, false);
+    const selfMirrored = await run('selfMirrored', SELF_VARIANT, true);
+    let nll = 0;
+    let tokens = 0;
+    for (const [i, text] of options.heldOut.entries()) {
+      options.signal?.throwIfAborted();
+      const p = await perplexity(model, { text, threads: options.threads, signal: options.signal, maxTokens: 126 });
+      nll += p.meanNll * p.tokens;
+      tokens += p.tokens;
+      options.onProgress?.({ condition: 'perplexity', done: i + 1, total: options.heldOut.length });
+    }
+    return { other, otherMirrored, self, selfMirrored, perplexity: Math.exp(nll / Math.max(1, tokens)), perplexityTokens: tokens, examples, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await model.dispose();
+  }
+}
