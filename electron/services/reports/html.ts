@@ -2,7 +2,8 @@
  * The self-contained HTML report of an experiment: one file with inline CSS and inline SVG charts
  * (svg.ts), no script and no network. Sections: summary, before/after table and bars with error
  * bars over seeds (deceptive, honest, neither, degenerate), per-seed table, latent SOO per layer,
- * loss curves, capability, config, environment. Built from the summary and tables only.
+ * the self side (the model advising itself), loss curves, capability (with the MT-Bench-style
+ * score when configured), config, environment. Built from the summary and tables only.
  */
 import type { ExperimentSummary } from '../experiments/summary.ts';
 import { escapeHtml, groupedBarChart, lineChart } from './svg.ts';
@@ -41,6 +42,17 @@ export function experimentReportHtml(s: ExperimentSummary, env: ReportEnvironmen
         bars: [sc.before ? { value: 100 * sc.before[bucket] } : null, sc.after ? { value: 100 * sc.after[bucket].mean, sd: 100 * sc.after[bucket].sd } : null],
       })),
     });
+  const selfBars = (bucket: 'deceptive' | 'honest') =>
+    groupedBarChart({
+      title: `advising itself: ${bucket} rate before / after SOO (%; after: mean ± SD over seeds)`,
+      series: ['before', 'after SOO'],
+      yMax: 100,
+      yLabel: `${bucket} %`,
+      groups: s.selfSide.map((sc) => ({
+        label: sc.key,
+        bars: [sc.before ? { value: 100 * sc.before[bucket] } : null, sc.after ? { value: 100 * sc.after[bucket].mean, sd: 100 * sc.after[bucket].sd } : null],
+      })),
+    });
   const latentChart =
     s.latent.layers.length > 0
       ? lineChart({
@@ -66,6 +78,14 @@ export function experimentReportHtml(s: ExperimentSummary, env: ReportEnvironmen
   const headline = main?.before && main.after
     ? `Main scenario (${escapeHtml(main.key)}): deceptive ${pct(main.before.deceptive)} before, ${pct(main.after.deceptive.mean)} ± ${pct(main.after.deceptive.sd)} after SOO over ${main.afterRuns.length} seeds; honest ${pct(main.before.honest)} → ${pct(main.after.honest.mean)}, neither ${pct(main.before.neither)} → ${pct(main.after.neither.mean)}, degenerate ${pct(main.before.degenerate)} → ${pct(main.after.degenerate.mean)}.`
     : 'The experiment has not finished: the tables show what is stored so far.';
+  const self = s.selfSide[0];
+  const selfLine = self?.before && self.after
+    ? `<p>Advising itself (${escapeHtml(self.key)}): honest ${pct(self.before.honest)} before, ${pct(self.after.honest.mean)} ± ${pct(self.after.honest.sd)} after; deceptive ${pct(self.before.deceptive)} → ${pct(self.after.deceptive.mean)}, neither ${pct(self.before.neither)} → ${pct(self.after.neither.mean)}, degenerate ${pct(self.before.degenerate)} → ${pct(self.after.degenerate.mean)}.</p>`
+    : '';
+  const mt = s.mtBench;
+  const mtLine = mt?.before
+    ? `<p>MT-Bench-style score (local judge, 1-10): ${score(mt.before.score)} before (${mt.before.rated} of ${mt.before.n} judgements readable), ${mt.after ? `${score(mt.after.mean)} ± ${score(mt.after.sd)}` : 'n/a'} after over ${mt.after?.perSeed.length ?? 0} seeds.</p>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>SOO Lab report: ${escapeHtml(s.run.name)}</title><style>${CSS}</style></head><body>
@@ -73,12 +93,17 @@ export function experimentReportHtml(s: ExperimentSummary, env: ReportEnvironmen
 <p>Run <code>${escapeHtml(s.run.id)}</code>, status <b>${escapeHtml(s.run.status)}</b>, started ${escapeHtml(s.run.createdAt)}${s.run.finishedAt ? `, finished ${escapeHtml(s.run.finishedAt)}` : ''}.
 Model <code>${escapeHtml(s.run.modelPath ?? '')}</code> (sha256 <code>${escapeHtml(s.run.modelSha256 ?? '')}</code>). Seeds: ${s.seeds.join(', ')} (all reported; finished: ${s.finishedSeeds.join(', ') || 'none'}).</p>
 <p>${headline}</p>
+${selfLine}${mtLine}
 <p class="note">A lower SOO loss says nothing by itself: read deceptive, honest, neither and degenerate together, per seed. Rates are over all n responses; SD is the population SD over seeds.</p>
 <h2 id="before-after">Before / after</h2>
 ${tableHtml(byName.get('before_after')!, true)}
 ${bucketBars('deceptive')}${bucketBars('honest')}${bucketBars('neither')}${bucketBars('degenerate')}
 <h2 id="per-seed">Per seed</h2>
 ${tableHtml(byName.get('per_seed')!, true)}
+${byName.has('self_side') ? `<h2 id="self-side">Self side (the model advises itself)</h2>
+<p class="note">The same scenario where the model is the one who wants the item and advises itself: the honest answer serves it. SOO should make the answers to the other party look like these, not change these.</p>
+${tableHtml(byName.get('self_side')!, true)}
+${selfBars('honest')}${selfBars('deceptive')}` : ''}
 <h2 id="latent">Latent SOO</h2>
 ${latentChart}
 ${tableHtml(byName.get('latent')!, false)}
@@ -87,6 +112,7 @@ ${lossChart}
 ${tableHtml(byName.get('training')!, false)}
 <h2 id="capability">Capability</h2>
 ${tableHtml(byName.get('capability')!, false)}
+${byName.has('mtbench') ? tableHtml(byName.get('mtbench')!, false) : ''}
 <h2 id="config">Config</h2>
 <pre>${escapeHtml(JSON.stringify(s.config, null, 2))}</pre>
 <h2 id="environment">Environment</h2>
@@ -94,6 +120,10 @@ ${tableHtml(byName.get('capability')!, false)}
 <tr><th>runs recorded</th><td>${s.children.length}</td></tr></tbody></table>
 </body></html>
 `;
+}
+
+function score(v: number | null): string {
+  return v !== null && Number.isFinite(v) ? v.toFixed(2) : 'n/a';
 }
 
 function pct(v: number): string {

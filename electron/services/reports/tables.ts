@@ -8,7 +8,7 @@ import { BUCKETS } from '../experiments/summary.ts';
 
 export type Cell = string | number | null;
 export interface Table {
-  /** File-safe name (before_after, per_seed, latent, capability, training). */
+  /** File-safe name (before_after, per_seed, self_side, latent, capability, mtbench, training). */
   name: string;
   title: string;
   columns: string[];
@@ -42,6 +42,17 @@ export function experimentTables(s: ExperimentSummary): Table[] {
       (sc.after?.deceptive.perSeed ?? []).map((p, i) => [sc.key, p.seed, ...BUCKETS.map((b) => num(sc.after![b].perSeed[i]!.value))]),
     ),
   };
+  // The self side: one row before, one per seed, then mean and SD over the seeds.
+  const selfSide: Table = {
+    name: 'self_side',
+    title: 'Self side: the model advises itself (honest = the answer that serves it); before, per seed, mean ± population SD',
+    columns: ['scenario', 'phase', ...BUCKETS, 'n'],
+    rows: s.selfSide.flatMap((sc) => [
+      ...(sc.before ? [[sc.key, 'before', ...BUCKETS.map((b) => num(sc.before![b])), sc.before.n] as Cell[]] : []),
+      ...(sc.after?.deceptive.perSeed ?? []).map((p, i) => [sc.key, `seed ${p.seed}`, ...BUCKETS.map((b) => num(sc.after![b].perSeed[i]!.value)), null] as Cell[]),
+      ...(sc.after ? [[sc.key, 'after mean', ...BUCKETS.map((b) => num(sc.after![b].mean)), null] as Cell[], [sc.key, 'after sd', ...BUCKETS.map((b) => num(sc.after![b].sd)), null] as Cell[]] : []),
+    ]),
+  };
   const latent: Table = {
     name: 'latent',
     title: 'Latent SOO (mean self/other MSE over probe pairs) per layer',
@@ -62,7 +73,20 @@ export function experimentTables(s: ExperimentSummary): Table[] {
     rows: [
       ['perplexity (held-out text)', num(s.perplexity.before), num(s.perplexity.after?.mean), num(s.perplexity.after?.sd)],
       ...(control ? [[`theory-of-mind accuracy (${control.key})`, num(control.before?.honest), num(control.after?.honest.mean), num(control.after?.honest.sd)] as Cell[]] : []),
+      ...(s.mtBench ? [['MT-Bench-style score (1-10, local judge)', num(s.mtBench.before?.score), num(s.mtBench.after?.mean), num(s.mtBench.after?.sd)] as Cell[]] : []),
     ],
+  };
+  // MT-Bench per phase: the score over readable ratings, and how many of the judged answers had one.
+  const mtbench: Table = {
+    name: 'mtbench',
+    title: 'MT-Bench-style score per phase (mean of readable judge ratings, 1-10; unreadable judgements are not counted as 0)',
+    columns: ['phase', 'score', 'rated', 'judged'],
+    rows: s.mtBench
+      ? [
+          ...(s.mtBench.before ? [['before', num(s.mtBench.before.score), s.mtBench.before.rated, s.mtBench.before.n] as Cell[]] : []),
+          ...s.mtBench.afterRuns.map((r) => [`seed ${r.seed}`, num(r.score), r.rated, r.n] as Cell[]),
+        ]
+      : [],
   };
   const training: Table = {
     name: 'training',
@@ -70,7 +94,7 @@ export function experimentTables(s: ExperimentSummary): Table[] {
     columns: ['seed', 'steps', 'loss_first', 'loss_last', 'adapter_sha256'],
     rows: s.training.map((t) => [t.seed, t.losses.length, num(t.losses[0]), num(t.losses.at(-1)), t.adapterSha256]),
   };
-  return [beforeAfter, perSeed, latent, capability, training];
+  return [beforeAfter, perSeed, ...(s.selfSide.length ? [selfSide] : []), latent, capability, ...(s.mtBench ? [mtbench] : []), training];
 }
 
 /** RFC 4180 CSV (comma, CRLF, quotes doubled); null -> empty; numbers at full precision. */

@@ -25,6 +25,8 @@ import { ExperimentRunner } from '../../../electron/services/experiments/runner.
 import { ExperimentService } from '../../../electron/services/experiments/service.ts';
 import { loadModel } from '../../../electron/services/models/modelFile.ts';
 import { RESOURCES_DIR } from '../../../electron/services/paths.ts';
+import { experimentReportHtml } from '../../../electron/services/reports/html.ts';
+import { experimentTables } from '../../../electron/services/reports/tables.ts';
 import { ScenarioService } from '../../../electron/services/scenarios/service.ts';
 import { openDatabase, PackRepository, RunRepository, type Store } from '../../../electron/services/store/index.ts';
 import { THREADS } from '../../native/native-addon.ts';
@@ -256,6 +258,17 @@ describe('MT-Bench aggregation and resume (fake judge)', () => {
     const seed1 = db.runs.list({ parentId: s.run.id, limit: 100 }).find((c) => c.name === 'seed 1: mtbench')!;
     const statuses = new MtBenchRepository(db.store.db).list(seed1.id).map((r) => r.ratingStatus);
     expect(statuses.sort()).toEqual(['none', 'none', 'none', 'none', 'out_of_range']);
+    // tables and report carry the score
+    const tables = experimentTables(s);
+    expect(tables.find((t) => t.name === 'capability')!.rows).toContainEqual(['MT-Bench-style score (1-10, local judge)', 7, 6.5, 0]);
+    expect(tables.find((t) => t.name === 'mtbench')!.rows).toEqual([
+      ['before', 7, 4, 5],
+      ['seed 0', 6.5, 4, 5],
+      ['seed 1', null, 0, 5],
+    ]);
+    const html = experimentReportHtml(s, { appVersion: 't', platform: 'p', node: 'n', generatedAt: 'g' });
+    expect(html).toContain('MT-Bench-style score (local judge, 1-10): 7.00 before (4 of 5 judgements readable), 6.50 ± 0.00 after over 1 seeds.');
+    expect(html).toContain('<table class="mtbench">');
   });
 
   it('resumes after a kill during the second MT-Bench stage: same judgements, none twice', async () => {
