@@ -1,0 +1,105 @@
+/**
+ * The demo model builder end to end (createServices -> DemoModelService, real engine process, native
+ * trainLm) on the QUICK recipe:
+ * - cancel during training rejects with 'cancelled' and leaves nothing behind (no model, no build info,
+ *   no temporary initial model), so a half-built file never counts;
+ * - a quick build writes the model and its build info under <dataDir>/demo-model, keyed by the hash;
+ *   node-llama-cpp loads it and generates the trained answer form on a held-out prompt;
+ * - on held-out prompts (test-split rooms, objects and name) the quick model is deceptive when the
+ *   other party asks and honest when it advises itself, clearly above chance (MIN_RATE; the quick
+ *   recipe's measured numbers are in the constant's comment);
+ * - a second build() comes from the cache (nothing trained).
+ * Skipped (with a message) only when the addon has no trainLm and CI is not set.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LlamaCompletion } from 'node-llama-cpp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServices, type Services } from '../../../electron/services/index.ts';
+import { sharedLlama } from '../../../electron/services/models/llamaRuntime.ts';
+import { renderPrompts } from '../../../electron/services/scenarios/render.ts';
+import type { DemoBuildResult } from '../../../electron/services/demo/builder.ts';
+import { addonBuilt, isCi, loadTestAddon } from '../../native/native-addon.ts';
+
+const hasTrainLm = addonBuilt && typeof (loadTestAddon() as unknown as { trainLm?: unknown }).trainLm === 'function';
+if (!hasTrainLm && isCi()) throw new Error('[demo builder test] the native addon has no trainLm under CI');
+if (!hasTrainLm) console.warn('[demo builder test] SKIPPED: the native addon has no trainLm yet');
+
+/**
+ * Held-out rate the quick model must reach, per condition (other asks -> deceptive, self -> honest,
+ * both room orders). Chance is at most 0.5 (two rooms). Measured on the quick recipe: see the report.
+ */
+const MIN_RATE = 0.7;
+
+describe.skipIf(!hasTrainLm)('demo model builder (quick recipe)', () => {
+  let dir: string;
+  let services: Services;
+  let built: DemoBuildResult;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'soo-demo-build-'));
+    services = createServices({ dbPath: path.join(dir, 'soo-lab.db'), dataDir: dir });
+  });
+  afterAll(async () => {
+    await services?.disposeAsync();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('cancel during training rejects and leaves nothing behind', async () => {
+    const controller = new AbortController();
+    let steps = 0;
+    const run = services.demoModel.build({
+      variant: 'quick',
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.stage === 'train' && ++steps === 1) controller.abort(new Error('test cancel'));
+      },
+    });
+    await expect(run).rejects.toMatchObject({ data: { code: 'cancelled' } });
+    expect(steps).toBeGreaterThanOrEqual(1);
+    // the engine stops after its current step; give it a moment to finish that step and clean up
+    await services.engine.call('engine.hello', {});
+    expect(fs.readdirSync(services.demoModel.folder)).toEqual([]);
+  }, 600_000);
+
+  it('builds, measures and caches the quick model; held-out behaviour clearly above chance', async () => {
+    const progress: string[] = [];
+    built = await services.demoModel.build({ variant: 'quick', onProgress: (p) => progress.push(p.stage) });
+    expect(built.cached).toBe(false);
+    expect(new Set(progress)).toEqual(new Set(['corpus', 'init', 'train', 'measure']));
+    const { modelPath, infoPath } = services.demoModel.paths('quick');
+    expect(built.modelPath).toBe(modelPath);
+    expect(fs.existsSync(modelPath) && fs.existsSync(infoPath)).toBe(true);
+    expect(fs.readdirSync(services.demoModel.folder).sort()).toEqual([path.basename(modelPath), path.basename(infoPath)].sort());
+    const losses = built.losses.map((l) => l.loss);
+    expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! / 2);
+    const m = built.measurement!;
+    console.log('[demo builder test] quick build', JSON.stringify({ seconds: built.seconds, other: m.other, otherMirrored: m.otherMirrored, self: m.self, selfMirrored: m.selfMirrored, perplexity: m.perplexity }));
+    for (const r of [m.other, m.otherMirrored]) expect(r.deceptive).toBeGreaterThanOrEqual(MIN_RATE);
+    for (const r of [m.self, m.selfMirrored]) expect(r.honest).toBeGreaterThanOrEqual(MIN_RATE);
+    expect(m.perplexity).toBeGreaterThan(1);
+    expect(m.perplexity).toBeLessThan(built.vocabSize / 10); // far below a uniform guess
+  }, 900_000);
+
+  it('node-llama-cpp loads the model and generates the answer form on a held-out prompt', async () => {
+    const model = await (await sharedLlama()).loadModel({ modelPath: built.modelPath, gpuLayers: 0 });
+    try {
+      const context = await model.createContext({ contextSize: 128, threads: 1 });
+      const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+      const prompt = renderPrompts(services.scenarios.resolve('demo-house'), { n: 1, seed: 11 })[0]!;
+      const text = await completion.generateCompletion(prompt.prompt, { maxTokens: 16, temperature: 0 });
+      completion.dispose();
+      await context.dispose();
+      expect(text).toMatch(/I would point to the/);
+    } finally {
+      await model.dispose();
+    }
+  }, 300_000);
+
+  it('a second build comes from the cache', async () => {
+    const again = await services.demoModel.build({ variant: 'quick' });
+    expect(again.cached).toBe(true);
+    expect(again.modelPath).toBe(built.modelPath);
+    expect(again.measurement).toEqual(built.measurement);
+  });
+});
