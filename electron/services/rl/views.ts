@@ -40,6 +40,8 @@ type Heavy = typeof import('./policies.ts') & typeof import('./evaluate.ts') & P
 let heavy: Promise<Heavy> | undefined;
 
 export const GRIDS_FORMAT = 'soo-lab-rl-grids';
+/** The behavioural-difference pairs in the order RlService.report computes them (the store sorts by name). */
+const PAIR_ORDER = ['soo_vs_honest', 'soo_vs_deceptive', 'honest_vs_deceptive'];
 
 /** grids.json: per agent of a report, the 100 x 100 threshold counts (row-major [i * 100 + j]) over `episodes`. */
 interface GridsFile {
@@ -148,7 +150,7 @@ export class RlViews {
       episodes: file.episodes,
       seeds: [...new Set((config.runs ?? []).map((p) => p.seed))].sort((a, b) => a - b),
       agents: details('agent.') as RlMetricsView['agents'],
-      behaviour: details('behaviour.') as RlMetricsView['behaviour'],
+      behaviour: (details('behaviour.') as RlMetricsView['behaviour']).sort((a, b) => PAIR_ORDER.indexOf(a.pair) - PAIR_ORDER.indexOf(b.pair)),
       classification: (details('classification.') as RlMetricsView['classification']).sort((a, b) => a.episodes - b.episodes),
       axes: { x: index.map((i) => i / (GRID_SIZE - 1)), y: index.map((j) => -1 + (2 * j) / (GRID_SIZE - 1)) },
       grids,
