@@ -42,6 +42,7 @@ namespace {
 std::string g_tmp = "/tmp";
 int         g_failures = 0;
 int         g_threads  = 2;      // timing only: --threads N
+ggml_type   g_bench_type = GGML_TYPE_Q8_0; // timing only: --type q8_0|q4_k|q4_0|f16
 
 // Tolerances, each with its reason.
 const double GRAD_REL_TOL     = 1e-2;  // brief: autodiff vs central differences, normalized over the sampled coordinates
@@ -523,30 +524,31 @@ double time_ms(const std::function<void()> & fn, int reps) {
 
 void test_timing(bool bench) {
     tiny_gguf_params mp;
-    mp.arch = "qwen2"; mp.type = GGML_TYPE_Q8_0; mp.n_vocab = 512;
+    mp.arch = "qwen2"; mp.type = g_bench_type; mp.n_vocab = 512;
     mp.n_layer = bench ? 24 : 4; mp.n_embd = bench ? 896 : 256; mp.n_head = bench ? 14 : 4; mp.n_head_kv = 2; mp.n_ff = bench ? 4864 : 768;
     const int layer = bench ? 12 : 3, n_tokens = 64;
-    const std::string path = model_path(bench ? "bench" : "timing");
+    const std::string path = model_path(std::string(bench ? "bench-" : "timing-") + ggml_type_name(mp.type));
     tiny_gguf_write(path, mp);
     soo_train_params p = base_params(path, layer);
     p.rank = 8; p.alpha = 32; p.n_threads = g_threads;
     p.log = [](const std::string & line) { printf("  %s\n", line.c_str()); };
     const auto pairs = make_pairs(1, n_tokens, mp.n_vocab);
     const int reps = bench ? 2 : 5;
-    struct variant { const char * name; bool fast, transposed; };
+    struct variant { const char * name; bool fast, transposed, repacked; };
     const variant variants[] = {
-        { "reference: ggml OUT_PROD backward", false, false },
-        { "W^T copies: mul_mat with transposed Q8_0 copies", true, true },
-        { "default: input-grad-op, no copies", true, false },
+        { "reference: ggml OUT_PROD backward", false, false, false },
+        { "W^T copies: mul_mat with transposed Q8_0 copies, W repacked where ggml-cpu can", true, true, true },
+        { "default: input-grad-op, no copies, W plain", true, false, false },
     };
     for (const variant & v : variants) {
         p.fast_backward = v.fast;
         p.transposed_copies = v.transposed;
+        p.repacked_weights = v.repacked;
         auto tr = soo_trainer_init(p, pairs);
         const double fwd  = time_ms([&] { soo_trainer_pair_loss(*tr, pairs[0], false, false); }, reps);
         const double step = time_ms([&] { soo_trainer_pair_loss(*tr, pairs[0], true, true); adamw_step(*tr->optim, p.optimizer, tr->backend.get()); }, reps);
-        printf("timing (%s): qwen2 Q8_0 n_embd=%lld n_ff=%lld layers 0..%d, 2 x %d tokens, %d threads: forward %.1f ms, SOO step %.1f ms, ratio %.2f (target <= 2.5)\n",
-               v.name, (long long) mp.n_embd, (long long) mp.n_ff, layer, n_tokens, p.n_threads, fwd, step, step / fwd);
+        printf("timing (%s): qwen2 %s n_embd=%lld n_ff=%lld layers 0..%d, 2 x %d tokens, %d threads: forward %.1f ms, SOO step %.1f ms, ratio %.2f (target <= 2.5)\n",
+               v.name, ggml_type_name(mp.type), (long long) mp.n_embd, (long long) mp.n_ff, layer, n_tokens, p.n_threads, fwd, step, step / fwd);
     }
 }
 
@@ -603,6 +605,10 @@ int main(int argc, char ** argv) {
         if (arg == "--bench") bench = true;
         else if (arg == "--tmp" && i + 1 < argc) g_tmp = argv[++i];
         else if (arg == "--threads" && i + 1 < argc) g_threads = atoi(argv[++i]);
+        else if (arg == "--type" && i + 1 < argc) {
+            const std::string t = argv[++i];
+            g_bench_type = t == "q4_k" ? GGML_TYPE_Q4_K : t == "q4_0" ? GGML_TYPE_Q4_0 : t == "f16" ? GGML_TYPE_F16 : GGML_TYPE_Q8_0;
+        }
         else sections.insert(arg);
     }
     auto want = [&](const char * s) { return sections.empty() || sections.count(s); };

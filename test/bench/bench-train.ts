@@ -2,7 +2,7 @@
  * bench-train: SOO step time of our ggml trainer vs llama.cpp's forward pass of layers 0..L, in ONE process,
  * for the same model, tokens and threads (threads = number of cores, passed explicitly to both).
  *
- *   npx tsx test/bench/bench-train.ts [-- --tokens 64 --reps 3 --layers 24 --embd 896 --ff 4864 --type q8_0]
+ *   npm run bench:train [-- --threads 1 --tokens 64 --reps 5 --layers 24 --embd 896 --ff 4864 --type q8_0]
  *
  * The model is a random qwen2 of about 0.5B parameters (Qwen2.5-0.5B's shape: 24 layers, n_embd 896,
  * 14 heads, 2 KV heads, n_ff 4864) written with the project's GGUF writer into os.tmpdir()/soo-lab-bench
@@ -10,12 +10,16 @@
  *   forward   llama.cpp (our addon's taps, F32 KV, no flash attention, stopEarly) on the self and the other
  *             prompt: the forward of layers 0..L for 2 x tokens, what one SOO step needs
  *   step      one SOO step on the same pair (trainSoo, batch 1): forward + backward + AdamW, as reported
- *             by the job's progress (stepMs), with fast-backward on (default) and off (ggml's OUT_PROD)
+ *             by the job's progress (stepMs), for each backward below
  *   memory    peak RSS of a CHILD process that only trains, divided by the GGUF file size (issue 4 goal:
- *             <= 1.3), with fast backward (its W^T copies cost memory) and without; a child, because this
- *             process also holds llama.cpp's copy of the model
- * Burn-in: the first step of each training run is dropped; the median of the rest is reported. Prints one
- * JSON object; `ratio` is step / forward (issue 4 goal: <= 2.5); `tokensPerS` counts both prompts of a pair.
+ *             <= 1.3), for each backward; a child, because this process also holds llama.cpp's copy of the
+ *             model
+ *   backward  fastBackward = the default (input-grad-op: dL/dx read from the frozen weights, no copies; see
+ *             native/TRAINING.md); outProd = ggml's own OUT_PROD backward, the reference
+ * Reps are interleaved (forward, fast step, OUT_PROD step, next rep), so a load change on the shared machine
+ * hits both sides of a ratio; each training runs 2 steps and the first (burn-in) is dropped. Prints one JSON
+ * object; `ratio` is the median over reps of step / forward of the same rep (issue 4 goal: <= 2.5),
+ * `ratioOfMins` the min step / min forward; `tokensPerS` counts both prompts of a pair.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,7 +35,7 @@ import type { SooNativeAddon } from '../../native/index.d.ts';
 const { values: args } = parseArgs({
   options: {
     tokens: { type: 'string', default: '64' },
-    reps: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '5' },
     layers: { type: 'string', default: '24' },
     embd: { type: 'string', default: '896' },
     ff: { type: 'string', default: '4864' },
@@ -51,6 +55,11 @@ const TYPE = args.type as 'q8_0' | 'f16' | 'f32' | 'q4_k';
 interface TrainProgress { step: number; stepMs: number; loss: number }
 interface TrainAddon {
   trainSoo(options: Record<string, unknown>, onProgress?: (p: TrainProgress) => void): { promise: Promise<unknown>; cancel(): void };
+}
+
+/** step / forward of the same rep (measured next to each other). */
+function pairedRatios(steps: number[], forwards: number[]): number[] {
+  return steps.map((x, i) => x / forwards[i]!);
 }
 
 function median(xs: number[]): number {
@@ -103,23 +112,25 @@ async function main(): Promise<void> {
   const self = Array.from({ length: N_TOKENS }, (_, i) => 1 + ((i * 7919 + 13) % (nVocab - 1)));
   const other = self.map((t, i) => (i % 5 === 2 ? 1 + ((t + 101) % (nVocab - 1)) : t));
 
-  // llama.cpp forward of layers 0..L for both prompts
+  // Interleaved reps, so that a load change on the shared machine hits both sides of each ratio: per rep, the
+  // llama.cpp forward of layers 0..L for both prompts, then one short training per backward (2 steps: the
+  // first is burn-in, the second is timed).
   const tapOptions = { prompts: [self, other], taps: [{ layer, point: 'attn_out' as const }], threads: THREADS, stopEarly: true };
   await model.taps(tapOptions); // burn-in
   const forwardMs: number[] = [];
-  for (let rep = 0; rep < REPS; rep++) forwardMs.push((await model.taps(tapOptions)).decodeMs);
-  model.dispose();
-
-  const stepMs: Record<string, number[]> = {};
-  for (const fastBackward of [true, false]) {
-    const name = fastBackward ? 'fastBackward' : 'outProd';
-    stepMs[name] = [];
-    const out = path.join(os.tmpdir(), 'soo-lab-bench', `bench-adapter-${name}.gguf`);
-    await train.trainSoo(
-      { modelPath: file, outPath: out, layer, pairs: [{ self, other }], threads: THREADS, epochs: REPS + 1, batch: 1, fastBackward },
-      (p) => { if (p.step > 1) stepMs[name]!.push(p.stepMs); },
-    ).promise;
+  const stepMs: Record<string, number[]> = { fastBackward: [], outProd: [] };
+  for (let rep = 0; rep < REPS; rep++) {
+    forwardMs.push((await model.taps(tapOptions)).decodeMs);
+    for (const fastBackward of [true, false]) {
+      const name = fastBackward ? 'fastBackward' : 'outProd';
+      const out = path.join(os.tmpdir(), 'soo-lab-bench', `bench-adapter-${name}.gguf`);
+      await train.trainSoo(
+        { modelPath: file, outPath: out, layer, pairs: [{ self, other }], threads: THREADS, epochs: 2, batch: 1, fastBackward },
+        (p) => { if (p.step > 1) stepMs[name]!.push(p.stepMs); },
+      ).promise;
+    }
   }
+  model.dispose();
 
   const peakRss = trainingPeakRss(file, true);
   const peakRssOutProd = trainingPeakRss(file, false);
@@ -132,8 +143,9 @@ async function main(): Promise<void> {
     layer, tokens: `2 x ${N_TOKENS}`, threads: THREADS, reps: REPS,
     forwardMs: round(fwd),
     stepMs: { fastBackward: round(median(stepMs.fastBackward!)), outProd: round(median(stepMs.outProd!)) },
-    ratio: round(median(stepMs.fastBackward!) / fwd),
-    ratioOutProd: round(median(stepMs.outProd!) / fwd),
+    ratio: round(median(pairedRatios(stepMs.fastBackward!, forwardMs))),
+    ratioOutProd: round(median(pairedRatios(stepMs.outProd!, forwardMs))),
+    ratioOfMins: round(Math.min(...stepMs.fastBackward!) / Math.min(...forwardMs)),
     goal: 2.5,
     tokensPerS: round((2 * N_TOKENS) / (median(stepMs.fastBackward!) / 1000)),
     peakRssBytes: peakRss,

@@ -50,7 +50,7 @@ struct soo_train_params {
     int                      checkpoint_every = 0;            // steps; 0 = never
     std::string              resume_from;                     // a checkpoint to continue from; empty = fresh
     bool                     fast_backward = true;            // dL/dx without ggml's per-token OUT_PROD (see fast-backward.h)
-    bool                     repacked_weights = true;         // with fast_backward: ggml-cpu's extra (AMX / repacked) weight buffers (those W get W^T copies)
+    bool                     repacked_weights = false;        // with fast_backward: ggml-cpu's extra (AMX / repacked) weight buffers; those W need W^T copies (+memory)
     bool                     transposed_copies = false;       // with fast_backward: W^T copies for every W (more memory) instead of input-grad-op
     std::function<void(const std::string &)> log;             // one-line messages; may be empty
 };
