@@ -19,11 +19,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { resolveExperimentConfig } from '../../electron/services/experiments/config.ts';
+import { ExperimentRunner } from '../../electron/services/experiments/runner.ts';
 import { startHarness, type Harness } from '../harness/server.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
+import { fakeBackends } from '../services/experiments/fakes.ts';
 
-declare const window: { __seen: string[]; __csp: string[] };
-declare const document: { querySelector(selector: string): unknown; addEventListener(name: string, handler: (e: { violatedDirective: string; blockedURI: string }) => void): void };
+declare const window: { __seen: string[]; __csp: string[]; getComputedStyle(el: unknown): { fontFamily: string; borderCollapse: string } };
+declare const document: { querySelector(selector: string): unknown; addEventListener(name: string, handler: (e: { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number }) => void): void };
 declare class MutationObserver {
   constructor(callback: () => void);
   observe(target: unknown, options: { childList: boolean; subtree: boolean }): void;
@@ -84,7 +87,7 @@ describe('Models and Reports pages (browser harness)', () => {
       const seen: string[] = [];
       window.__seen = seen;
       window.__csp = [];
-      document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+      document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
       new MutationObserver(() => {
         for (const id of ['download-progress']) if (!seen.includes(id) && document.querySelector(`[data-testid="${id}"]`)) seen.push(id);
       }).observe(document, { childList: true, subtree: true });
@@ -177,4 +180,98 @@ describe('Models and Reports pages (browser harness)', () => {
     expect(seen).toContain('download-progress');
     expect(errors).toEqual([]);
   }, 180_000);
+
+  /** Stores a finished experiment with the runner's fake backends (hash-derived results, no model). */
+  async function storeExperiment(name: string, seeds: number[]): Promise<string> {
+    const { scenarios, runs, store } = harness.services;
+    const runner = new ExperimentRunner({
+      runs,
+      db: store.db,
+      appVersion: 'e2e',
+      backends: fakeBackends(runs, null),
+      packs: { main: scenarios.resolve('burglar-house'), generalisation: [scenarios.resolve('treasure-hunt')], control: scenarios.resolve('theory-of-mind') },
+      modelPath: modelPath,
+      modelSha256: sha(body),
+      hashFile: async (f) => sha(fs.readFileSync(f)),
+      artifactsDir: path.join(tmp, 'artifacts'),
+      heldoutText: 'held-out text',
+    });
+    const config = resolveExperimentConfig({
+      name,
+      model: modelPath,
+      preset: 'tiny',
+      seeds,
+      variants: ['rename'],
+      generalisation: ['treasure-hunt'],
+      evaluation: { n: 4 },
+      training: { pairs: 4, epochs: 1, batch: 2 },
+      latent: { pairs: 4 },
+    });
+    return (await runner.run(config)).run.id;
+  }
+
+  it('previews a stored run\'s report in a sandboxed frame under the CSP and exports it', async () => {
+    const first = await storeExperiment('e2e report A', [0, 1]);
+    const second = await storeExperiment('e2e report B', [2]);
+    await page.goto(harness.url); // a fresh load (also when this test runs alone)
+    await t('nav-reports').click();
+    await t('page-reports').waitFor();
+    await expect.poll(() => t('reports-run').count()).toBe(2);
+    await page.locator(`[data-testid="reports-run"][data-run="${first}"]`).getByTestId('reports-pick').check();
+    const frame = t('reports-frame');
+    await frame.waitFor();
+    expect(await frame.getAttribute('data-run')).toBe(first);
+    expect(await frame.getAttribute('sandbox')).toBe('allow-same-origin');
+    // the report is inside, with its tables, charts and styles (the CSS adopted, not inline)
+    const inner = page.frameLocator('[data-testid="reports-frame"]');
+    await expect.poll(() => inner.locator('h1').textContent()).toContain('e2e report A');
+    const view = harness.services.experimentViews.get(first);
+    const perSeed = view.tables.find((x) => x.name === 'per_seed')!;
+    expect(await inner.locator('table.per_seed tbody tr').count()).toBe(perSeed.rows.length);
+    expect(await inner.locator('svg').count()).toBeGreaterThan(0);
+    expect(await inner.locator('style').count()).toBe(0);
+    await expect.poll(() => inner.locator('table.per_seed').evaluate((el) => window.getComputedStyle(el).borderCollapse)).toBe('collapse');
+    expect(await inner.locator('body').evaluate((el) => window.getComputedStyle(el).fontFamily)).toContain('system-ui');
+
+    // PDF: disabled with the reason (the harness has no printToPDF)
+    expect(await t('reports-pdf').isDisabled()).toBe(true);
+    expect(await t('reports-pdf-reason').textContent()).toContain('desktop app');
+
+    // exports: HTML = the services' report, CSV = one file per table, JSON of every table
+    const html = page.waitForEvent('download');
+    await t('reports-save-html').click();
+    const htmlFile = await html;
+    expect(htmlFile.suggestedFilename()).toBe(`report-${first}.html`);
+    const savedHtml = fs.readFileSync((await htmlFile.path())!, 'utf8');
+    expect(savedHtml).toContain('<h1>SOO Lab experiment report: e2e report A</h1>');
+    expect(savedHtml).toContain('<style>'); // the saved file is the self-contained report, styles inline
+
+    const tables = harness.services.experimentViews.tables(first, 'csv');
+    const csvFiles: string[] = [];
+    page.on('download', (d) => csvFiles.push(d.suggestedFilename()));
+    await t('reports-csv').click();
+    await expect.poll(() => csvFiles.length).toBe(tables.length);
+    expect(csvFiles.sort()).toEqual(tables.map((x) => x.fileName).sort());
+    const json = page.waitForEvent('download');
+    await t('reports-tables-json').click();
+    const jsonFile = await json;
+    const parsed = JSON.parse(fs.readFileSync((await jsonFile.path())!, 'utf8')) as { name: string; rows: unknown[] }[];
+    expect(parsed.map((x) => x.name)).toEqual(view.tables.map((x) => x.name));
+    expect(parsed.find((x) => x.name === 'per_seed')!.rows).toEqual(perSeed.rows);
+
+    // a second run: tabs, the frame follows the tab
+    await page.locator(`[data-testid="reports-run"][data-run="${second}"]`).getByTestId('reports-pick').check();
+    await expect.poll(() => t('reports-tab').count()).toBe(2);
+    await expect.poll(() => t('reports-frame').getAttribute('data-run')).toBe(second);
+    await t('reports-tab').filter({ hasText: 'e2e report A' }).click();
+    await expect.poll(() => t('reports-frame').getAttribute('data-run')).toBe(first);
+    await expect.poll(() => inner.locator('h1').textContent()).toContain('e2e report A');
+
+    expect(await page.evaluate(() => window.__csp)).toEqual([]);
+    // playwright injects this file's init script into every frame: the report frame refuses it (scripts are off there)
+    const blocked = errors.filter((e) => e.includes("Blocked script execution in 'about:srcdoc'") && e.includes("'allow-scripts' permission is not set"));
+    expect(blocked.length).toBeGreaterThan(0);
+    expect(errors.filter((e) => !blocked.includes(e))).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'reports-page.png'), fullPage: true });
+  });
 });
