@@ -174,7 +174,7 @@ describe.skipIf(!addonBuilt)('soo-lab experiment (real binary, tiny model)', () 
     expect(exp.code, exp.stderr).toBe(0);
     const data = JSON.parse(readFileSync(out, 'utf8')) as { children: { responses: unknown[] }[] };
     expect(data.children).toHaveLength(STAGES);
-    expect(data.children.reduce((s, c) => s + c.responses.length, 0)).toBe(6 * (4 + 3 * 2));
+    expect(data.children.reduce((s, c) => s + c.responses.length, 0)).toBe(6 * (6 + 5 * 2)); // baseline 6 evals, 5 per seed (with the self side)
     const rep = await cli(['--json', 'report', first.run_id, '--out', path.join(dir, 'r2.html'), '--csv', path.join(dir, 'csv')]);
     expect(rep.code, rep.stderr).toBe(0);
     const csv = readFileSync(path.join(dir, 'csv', 'before_after.csv'), 'utf8').split('\r\n');
