@@ -42,7 +42,7 @@ export interface ExperimentProgress {
 
 export interface ExperimentRunnerOptions {
   runs: RunRepository;
-  /** The database the runs live in (to reopen a failed experiment for a resume). */
+  /** The database the runs live in (MT-Bench judgements; reopening a run for a resume goes through `runs.reopen`). */
   db: Database;
   appVersion: string;
   backends: ExperimentBackends;
@@ -140,11 +140,7 @@ export class ExperimentRunner {
     if (run.modelSha256 !== this.#o.modelSha256) {
       throw badInput(`the model file ${this.#o.modelPath} changed since run ${id} started (sha256 ${this.#o.modelSha256}, was ${run.modelSha256})`);
     }
-    if (run.status !== 'running') {
-      // runs.ts has no "reopen": the one statement lives here, on the experiment row only.
-      this.#o.db.prepare(`UPDATE runs SET status = 'running', error = NULL, finished_at = NULL WHERE id = ? AND kind = 'experiment'`).run(id);
-    }
-    return this.#o.runs.get(id)!;
+    return this.#o.runs.reopen(id, 'experiment');
   }
 
   /** A done train stage is valid while its adapter file is still there with the recorded hash. */

@@ -9,7 +9,7 @@
  * checkpoint with the recorded config (the replay buffer refills, see train.ts).
  */
 import path from 'node:path';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { badInput, notFound, toErrorData } from '../../contract/errors.ts';
 import type { JobProgress } from '../../contract/events.ts';
 import type { RunRecord, RunRepository } from '../store/runs.ts';
@@ -40,8 +40,8 @@ let heavy: Promise<Heavy> | undefined;
 
 export interface RlServiceOptions {
   runs: RunRepository;
-  /** The database the runs live in (only to reopen a run on resume). */
-  db: Database;
+  /** Unused since resumes reopen runs through RunRepository.reopen; still accepted so callers compile. */
+  db?: Database;
   /** Folder for checkpoints (`<dataDir>/rl/<run id>/`); the database's folder in practice. */
   dataDir: string;
   appVersion: string;
@@ -116,13 +116,9 @@ export interface RlReportResult {
 
 export class RlService {
   readonly #o: RlServiceOptions;
-  readonly #reopen: Statement<[string]>;
 
   constructor(options: RlServiceOptions) {
     this.#o = options;
-    // A resumed run is the same run again: back to 'running'. (Belongs in store/runs.ts as
-    // RunRepository.reopen; kept here until that lands, touching only these three columns.)
-    this.#reopen = options.db.prepare(`UPDATE runs SET status = 'running', error = NULL, finished_at = NULL WHERE id = ? AND kind = 'rl'`);
   }
 
   checkpointPath(runId: string): string {
@@ -166,13 +162,13 @@ export class RlService {
       const episodes = options.episodes ?? c.config.episodes;
       if (episodes < c.state.episode) throw badInput(`--episodes ${episodes} is below the ${c.state.episode} episodes run ${runId} has done`);
       const trainer = await h.MaddpgTrainer.resume(c, episodes);
-      this.#reopen.run(runId);
+      this.#o.runs.reopen(runId, 'rl'); // a resumed run is the same run again: back to 'running'
       return this.#runTrainer(h, runId, trainer, call);
     }
     if (action === 'soo') {
       const c = readCheckpoint<SooCheckpoint>(file, h.SOO_CHECKPOINT);
       const tuner = await h.SooFineTuner.resume(c, options.episodes ?? c.config.episodes);
-      this.#reopen.run(runId);
+      this.#o.runs.reopen(runId, 'rl');
       return this.#runSoo(h, runId, tuner, call);
     }
     throw badInput(`run ${runId} is an rl ${action ?? '?'} run: only train and soo runs can be resumed`);

@@ -3,7 +3,7 @@
  * migrations/0002_runs.sql).
  *
  * A run is created `running`, then finished (`done`) or failed (`failed` / `cancelled` with its
- * ErrorData). Child rows are written with INSERT OR REPLACE on their natural keys, so a resumed job
+ * ErrorData); `reopen` makes a stopped run `running` again for a resume (same id, its rows kept). Child rows are written with INSERT OR REPLACE on their natural keys, so a resumed job
  * that writes a step, a response or a metric again replaces it instead of duplicating it. Every
  * write is one immediate transaction (a batch of responses commits together or not at all).
  * Owns its prepared statements; knows nothing about what an evaluation or a training is.
@@ -151,6 +151,7 @@ export class RunRepository {
   readonly #insertRun: Statement<[RunRow]>;
   readonly #getRun: Statement<[string], RunRow>;
   readonly #finish: Statement<[{ id: string; status: RunStatus; error: string | null; finished_at: string }]>;
+  readonly #reopen: Statement<[string]>;
   readonly #deleteRun: Statement<[string]>;
   readonly #putStep: Statement<[{ run_id: string; step: number; loss: number | null; metrics: string }]>;
   readonly #putResponse: Statement<[ResponseRow]>;
@@ -170,6 +171,7 @@ export class RunRepository {
     );
     this.#getRun = db.prepare(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`);
     this.#finish = db.prepare(`UPDATE runs SET status = @status, error = @error, finished_at = @finished_at WHERE id = @id`);
+    this.#reopen = db.prepare(`UPDATE runs SET status = 'running', error = NULL, finished_at = NULL WHERE id = ?`);
     this.#deleteRun = db.prepare(`DELETE FROM runs WHERE id = ?`);
     this.#putStep = db.prepare(`INSERT OR REPLACE INTO run_steps (run_id, step, loss, metrics) VALUES (@run_id, @step, @loss, @metrics)`);
     this.#putResponse = db.prepare(
@@ -224,6 +226,22 @@ export class RunRepository {
   /** Marks a run failed, or cancelled when `error.code` is 'cancelled', recording the error. */
   fail(id: string, error: ErrorData): RunRecord {
     return this.#end(id, error.code === 'cancelled' ? 'cancelled' : 'failed', error);
+  }
+
+  /**
+   * Makes a run `running` again to resume it: status, error and finished_at are cleared, nothing else
+   * (its steps, responses, metrics and artifacts stay, so the resume continues from them). A run that
+   * is already running is returned as it is. `kind`, when given, must match (bad_input otherwise), so
+   * a resume of one kind can never reopen another's run. Throws not_found for an unknown id.
+   */
+  reopen(id: string, kind?: RunKind): RunRecord {
+    return this.#write(() => {
+      const row = this.#getRun.get(id);
+      if (!row) throw notFound(`no run with id "${id}" to resume`, { hint: 'soo-lab runs list shows the runs there are' });
+      if (kind !== undefined && row.kind !== kind) throw badInput(`run ${id} is a ${row.kind} run, not ${kind}: it cannot be resumed as one`);
+      if (row.status !== 'running') this.#reopen.run(id);
+      return toRecord(this.#getRun.get(id)!);
+    });
   }
 
   addSteps(runId: string, steps: readonly RunStep[]): void {
