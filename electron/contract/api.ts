@@ -357,7 +357,7 @@ export const api = {
   'runs.responses': entry<RunResponseView[]>()(z.object({ runId: id, bucket: z.enum(['deceptive', 'honest', 'neither', 'degenerate']).optional() })),
   /** A run with its steps, responses, metrics, artifacts and child runs, as JSON text. */
   'runs.export': entry<ExportText>()(z.object({ runId: id })),
-  /** The self-contained HTML report of an experiment. */
+  /** The self-contained HTML report of an experiment, or of an RL report run (kind 'rl'). */
   'reports.html': entry<ExportText>()(z.object({ runId: id })),
   /** The report as PDF (Electron's printToPDF; desktop app only): `text` is the PDF's bytes in base64. */
   'reports.pdf': entry<ExportText>()(z.object({ runId: id })),

@@ -92,7 +92,7 @@ export function createServices(config: ServicesConfig = {}): Services {
   const training = new TrainingService({ engine, runs, jobs, activationsJobs, db: store.db, dataDir: config.dataDir ?? path.dirname(path.resolve(dbPath)), appVersion: version });
   const rl = new RlService({ runs, db: store.db, dataDir: path.dirname(path.resolve(dbPath)), appVersion: version });
   const rlJobs = new RlJobs(jobs, rl);
-  const rlViews = new RlViews({ rl, jobs, runs });
+  const rlViews = new RlViews({ rl, jobs, runs, appVersion: version, dbFile: store.file });
   const models = new ModelsService({ db: store.db, jobs, modelsDir: config.modelsDir ?? path.join(config.dataDir ?? path.dirname(path.resolve(dbPath)), 'models') });
   models.gpu.apply();
   const experiments = new ExperimentService({ store, runs, scenarios, engine, activations, appVersion: version, resourcesDir });

@@ -5,12 +5,12 @@
  * MutationObserver), SOO fine-tuning of both deceptive runs, a report with the contour plots, the
  * behavioural-difference bars and the classification curve (the agent table checked against the
  * services' rl.metrics), the episode viewer (three agents, stepping, slider, play/pause; the step shown
- * agrees with the services' trace; the arenas are drawn), and cancel -> Resume offered.
- * Screenshots: test-output/screenshots/rl-episode-viewer.png, rl-contours.png, rl-page.png.
+ * agrees with the services' trace; the arenas are drawn), the HTML report download, and cancel -> Resume offered.
+ * Screenshots: test-output/screenshots/rl-episode-viewer.png, rl-contours.png, rl-report.png (the HTML export), rl-page.png.
  * Needs no native addon (the RL experiment runs on TensorFlow.js WASM).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +139,16 @@ describe('RL page (browser harness, tiny budgets)', () => {
     expect(rows).toHaveLength(metrics.agents.length);
     expect(rows).toHaveLength(6);
     for (const a of metrics.agents) expect(rows.some((r) => r.includes(a.run.slice(0, 8)) && r.includes(String(a.deceptive_candidates)))).toBe(true);
+    // export: the HTML report of this report run, as the services write it
+    const [download] = await Promise.all([page.waitForEvent('download'), t('rl-report-html').click()]);
+    expect(download.suggestedFilename()).toBe(`rl-report-${reportId}.html`);
+    const html = await readFile(await download.path(), 'utf8');
+    expect(html).toContain('SOO Lab RL report');
+    for (const a of metrics.agents) expect(html).toContain(a.run);
+    const reportPage = await page.context().newPage();
+    await reportPage.setContent(html);
+    await reportPage.screenshot({ path: path.join(SHOTS, 'rl-report.png'), fullPage: true });
+    await reportPage.close();
     await page.waitForTimeout(300); // let chart.js finish its first layout before the picture
     await t('rl-metrics').screenshot({ path: path.join(SHOTS, 'rl-contours.png') });
     expect(errors).toEqual([]);

@@ -49,7 +49,7 @@ export function createApiHandlers(services: Services): ApiHandlers {
     'runs.get': ({ runId }) => services.experimentViews.detail(runId),
     'runs.responses': ({ runId, bucket }) => services.experimentViews.responses(runId, bucket),
     'runs.export': ({ runId }) => services.experimentViews.exportJson(runId),
-    'reports.html': ({ runId }) => services.experimentViews.reportHtml(runId),
+    'reports.html': ({ runId }) => (services.runs.get(runId)?.kind === 'rl' ? services.rlViews.reportHtml(runId) : services.experimentViews.reportHtml(runId)),
     'reports.pdf': () => {
       throw new SooError({ code: 'bad_input', message: 'PDF export needs the desktop app (Electron printToPDF); download the HTML report instead' });
     },

@@ -53,14 +53,14 @@ export interface LineSeries {
   sd?: number[];
 }
 
-export function lineChart(options: { title: string; series: LineSeries[]; xLabel: string; yLabel: string; width?: number; height?: number }): string {
+export function lineChart(options: { title: string; series: LineSeries[]; xLabel: string; yLabel: string; width?: number; height?: number; /** Fixed top of the y axis (e.g. 1 for fractions); default: from the data. */ yMax?: number }): string {
   const width = options.width ?? 560, height = options.height ?? 280;
   const left = 60, right = 10, top = 30, bottom = 40;
   const plotW = width - left - right, plotH = height - top - bottom;
   const xs = options.series.flatMap((s) => s.points.map((p) => p.x));
   const ys = options.series.flatMap((s) => s.points.map((p, i) => p.y + (s.sd?.[i] ?? 0))).filter(Number.isFinite);
   const xMin = Math.min(...xs, 0), xMax = Math.max(...xs, 1);
-  const yMax = niceMax(Math.max(1e-12, ...ys));
+  const yMax = options.yMax ?? niceMax(Math.max(1e-12, ...ys));
   const x = (v: number) => left + ((v - xMin) / Math.max(1e-12, xMax - xMin)) * plotW;
   const y = (v: number) => top + plotH - (Math.max(0, Math.min(v, yMax)) / yMax) * plotH;
   const parts = [axes(left, top, plotW, plotH, yMax, options.yLabel, y)];

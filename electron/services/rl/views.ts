@@ -18,7 +18,9 @@ import path from 'node:path';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { badInput, notFound } from '../../contract/errors.ts';
 import type { RlEpisodeTrace, RlMetricsView, RlRole, RlRoleGrid, RlRunView, RlTraceStep } from '../../contract/rl.ts';
+import type { ExportText } from '../../contract/api.ts';
 import type { JobRunner } from '../jobs/jobs.ts';
+import { rlReportHtml } from '../reports/rlHtml.ts';
 import type { RunRecord, RunRepository } from '../store/runs.ts';
 import type { SooConfigInput, TrainConfigInput } from './config.ts';
 import type { RlCallOptions, RlReportInput, RlReportResult, RlService, RlTrainResult } from './service.ts';
@@ -61,6 +63,9 @@ export interface RlViewsOptions {
   rl: RlService;
   jobs: JobRunner;
   runs: RunRepository;
+  /** Recorded in the HTML report's environment table. */
+  appVersion?: string;
+  dbFile?: string;
 }
 
 export type RlTrainStart = Omit<TrainConfigInput, 'seed'> & { seeds: number[] };
@@ -155,6 +160,13 @@ export class RlViews {
       axes: { x: index.map((i) => i / (GRID_SIZE - 1)), y: index.map((j) => -1 + (2 * j) / (GRID_SIZE - 1)) },
       grids,
     };
+  }
+
+  /** The self-contained HTML report of a report run (reports/rlHtml.ts), grids at 25 thresholds per axis. */
+  async reportHtml(runId: string): Promise<ExportText> {
+    const m = await this.metrics(runId, 25);
+    const env = { appVersion: this.#o.appVersion ?? 'unknown', platform: `${process.platform} ${process.arch}`, node: process.version, generatedAt: new Date().toISOString(), db: this.#o.dbFile ?? '' };
+    return { fileName: `rl-report-${runId}.html`, mimeType: 'text/html', text: rlReportHtml(m, env) };
   }
 
   /** Episode `episode` of world seed `seed` (default: the run's seed), played by the run's red and blue. */

@@ -167,6 +167,19 @@ describe('RlViews', () => {
     expect(worlds[2]!.steps[0]).toEqual(worlds[0]!.steps[0]);
   });
 
+  it('the HTML report: self-contained, agents table, one banded grid per role plus the SOO SD, the stored numbers', async () => {
+    const { text, fileName } = await views.reportHtml(report.run_id);
+    expect(fileName).toBe(`rl-report-${report.run_id}.html`);
+    expect(text).not.toMatch(/<script|\ssrc=|\shref=|url\(/); // nothing to run or fetch
+    for (const a of report.agents) expect(text).toContain(`<code>${a.run}</code>`);
+    const figures = text.match(/<figure class="chart"><figcaption>[^<]*/g)!.map((f) => f.replace(/.*<figcaption>/, ''));
+    expect(figures.slice(0, 4)).toEqual(['Deceptive baseline: mean over seeds 1, 2', 'Honest baseline: mean over seeds 1, 2', 'SOO fine-tuned: mean over seeds 1, 2', 'SOO fine-tuned: SD over 2 seeds (own colour range)']);
+    // 25 x 25 cells per grid picture
+    expect(text.match(/<rect class="cell" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill="#[0-9a-f]{6}"\/>/g)).toHaveLength(4 * 625);
+    for (const b of report.behaviour) expect(text).toContain(`<td>${b.mean.toFixed(6)}</td><td>${b.sd.toFixed(6)}</td><td>2</td>`);
+    for (const c of report.classification) expect(text).toContain(`<tr><td>${c.episodes}</td><td>${c.accuracy.toFixed(3)}</td><td>${c.correct} / 2</td></tr>`);
+  });
+
   it('metrics and trace refuse the wrong kind of run', async () => {
     await expect(views.metrics(byRole.honest![0]!)).rejects.toThrow(/runId: .* not a report/);
     await expect(views.trace(report.run_id, 0, 0)).rejects.toThrow(/runId: .* has no agents/);
