@@ -14,13 +14,17 @@
  * burn-in; reps interleave the two sides so a change in machine load hits both. Reported: best rep
  * per side in generated tokens per second, the ratio batched / one-at-a-time (goal >= 3 on 2 cores),
  * how many responses came out identical on both sides (batching changes float rounding: near-ties
- * can flip, generate.ts), and the load average, since a busy machine distorts everything.
+ * can flip, generate.ts), and the load average, since a busy machine distorts everything. Also per
+ * side: this process's CPU seconds (user + sys) per generated token, which a busy machine distorts
+ * less than wall time, and the batch composition (llama.cpp batches, generating sequences per batch:
+ * `parallel` when the lockstep in generate.ts keeps the sequences together).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate, type EvaluationResult } from '../../electron/services/evaluation/evaluate.ts';
+import type { BatchStats } from '../../electron/services/evaluation/generate.ts';
 import { makeRandomModel } from '../../electron/services/gguf/random-model.ts';
 import type { GgmlTypeName } from '../../electron/services/gguf/ggml-types.ts';
 import { configureLlamaRuntime, disposeSharedLlama, sharedLlama } from '../../electron/services/models/llamaRuntime.ts';
@@ -59,23 +63,32 @@ if (!fs.existsSync(modelPath)) {
 configureLlamaRuntime({ gpu: false, threads });
 const model = await (await sharedLlama()).loadModel({ modelPath, gpuLayers: 0 });
 const pack = loadPackFile(path.join(RESOURCES_DIR, 'scenarios', 'burglar-house.json'));
-const run = (k: number, count = n) => evaluate(model, { pack, n: count, seed: 0, maxTokens, parallel: k, threads });
+let batches: BatchStats[] = [];
+const run = (k: number, count = n) => evaluate(model, { pack, n: count, seed: 0, maxTokens, parallel: k, threads, onBatch: (b) => batches.push(b) });
 
 interface Side {
   seconds: number[];
+  /** Process CPU seconds (user + sys) per rep. */
+  cpuSeconds: number[];
   tokens: number;
+  batches: BatchStats[];
   last?: EvaluationResult;
 }
-const sides: Record<'sequential' | 'batched', Side> = { sequential: { seconds: [], tokens: 0 }, batched: { seconds: [], tokens: 0 } };
+const sides: Record<'sequential' | 'batched', Side> = { sequential: { seconds: [], cpuSeconds: [], tokens: 0, batches: [] }, batched: { seconds: [], cpuSeconds: [], tokens: 0, batches: [] } };
 const generatedTokens = (r: EvaluationResult) => r.responses.reduce((sum, x) => sum + x.generatedTokens, 0);
 
 try {
   await run(parallel, Math.min(n, parallel)); // burn-in: load pages, warm caches
   for (let rep = 0; rep < reps; rep++) {
     for (const [name, k] of [['sequential', 1], ['batched', parallel]] as const) {
+      batches = [];
       const t = performance.now();
+      const cpu = process.cpuUsage();
       const result = await run(k);
       sides[name].seconds.push((performance.now() - t) / 1000);
+      const used = process.cpuUsage(cpu);
+      sides[name].cpuSeconds.push((used.user + used.system) / 1e6);
+      sides[name].batches = batches;
       sides[name].last = result;
       sides[name].tokens = generatedTokens(result);
       process.stderr.write(`bench:eval: rep ${rep + 1}/${reps} ${name}: ${sides[name].seconds.at(-1)!.toFixed(2)} s\n`);
@@ -83,6 +96,15 @@ try {
   }
   const best = (s: Side) => Math.min(...s.seconds);
   const tps = (s: Side) => s.tokens / best(s);
+  const composition = (s: Side) => {
+    const generating = s.batches.filter((b) => b.generating > 0);
+    return {
+      batches: s.batches.length,
+      promptBatches: s.batches.filter((b) => b.tokens > b.generating).length,
+      meanGeneratingPerBatch: generating.reduce((a, b) => a + b.generating, 0) / Math.max(1, generating.length),
+    };
+  };
+  const cpuPerToken = (s: Side) => Math.min(...s.cpuSeconds) / s.tokens;
   const same = sides.sequential.last!.responses.filter((r, i) => r.response === sides.batched.last!.responses[i]!.response).length;
   const report = {
     model: { path: modelPath, layers, embd, type, bytes: fs.statSync(modelPath).size },
@@ -92,9 +114,10 @@ try {
     threads,
     reps,
     chatTemplate: sides.batched.last!.chatTemplate,
-    sequential: { bestSeconds: best(sides.sequential), seconds: sides.sequential.seconds, tokensPerSecond: tps(sides.sequential) },
-    batched: { bestSeconds: best(sides.batched), seconds: sides.batched.seconds, tokensPerSecond: tps(sides.batched) },
+    sequential: { bestSeconds: best(sides.sequential), seconds: sides.sequential.seconds, tokensPerSecond: tps(sides.sequential), cpuSeconds: sides.sequential.cpuSeconds, cpuMsPerToken: 1000 * cpuPerToken(sides.sequential), ...composition(sides.sequential) },
+    batched: { bestSeconds: best(sides.batched), seconds: sides.batched.seconds, tokensPerSecond: tps(sides.batched), cpuSeconds: sides.batched.cpuSeconds, cpuMsPerToken: 1000 * cpuPerToken(sides.batched), ...composition(sides.batched) },
     speedup: tps(sides.batched) / tps(sides.sequential),
+    cpuSpeedup: cpuPerToken(sides.sequential) / cpuPerToken(sides.batched),
     goal: 3,
     identicalResponses: `${same}/${n}`,
     loadAverage1m: os.loadavg()[0],

@@ -17,7 +17,7 @@ import { DEFAULT_PROMPT_COUNT, renderPrompts } from '../scenarios/render.ts';
 import { MAIN_VARIANT } from '../scenarios/variant.ts';
 import type { RunRepository, RunResponse } from '../store/runs.ts';
 import { classifyResponse, type Bucket, type ClassifyEvidence } from './classify.ts';
-import { DEFAULT_MAX_TOKENS, generate, type ChatTemplateChoice, type Generation } from './generate.ts';
+import { DEFAULT_MAX_TOKENS, generate, type ChatTemplateChoice, type GenerateOptions, type Generation } from './generate.ts';
 import { wilsonInterval } from './stats.ts';
 
 /** Responses written to the store per transaction while generating. */
@@ -43,6 +43,8 @@ export interface EvaluateOptions {
   /** Sequences generated together (generate.ts). */
   parallel?: number;
   threads?: number;
+  /** Every llama.cpp batch as composed (profiling; generate.ts). */
+  onBatch?: GenerateOptions['onBatch'];
   /** Record the run here. Without it nothing is stored and `runId` is null. */
   store?: EvaluationStore;
   /** Per finished response: done of total. */
@@ -177,6 +179,7 @@ export async function evaluate(model: LlamaModel, options: EvaluateOptions): Pro
       lora: options.lora,
       parallel: options.parallel,
       threads: options.threads,
+      onBatch: options.onBatch,
       signal,
       onProgress: ({ done, total }) => options.onProgress?.({ done, total }),
       onGeneration: (generation) => {
