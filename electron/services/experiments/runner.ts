@@ -84,7 +84,9 @@ export class ExperimentRunner {
     const experiment = options.resume ? this.#reopen(options.resume, config) : this.#create(config);
     const effective = (experiment.config as { effective: ExperimentConfig }).effective;
     options.onStart?.(experiment.id);
-    const stages = planStages(effective, this.#o.packs);
+    // A resumed experiment runs the stages it planned when it started (a pack may have gained a variant since).
+    const planned = (experiment.config as { plan?: StoredPlan }).plan?.stages;
+    const stages = planStages(effective, this.#o.packs).filter((s) => !planned || planned.includes(s.key));
     try {
       const layers = effective.latent.layers === 'all' ? range(await this.#o.backends.layerCount()) : effective.latent.layers;
       for (const [index, stage] of stages.entries()) {

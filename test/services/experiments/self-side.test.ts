@@ -103,6 +103,26 @@ describe('the self side in an experiment', () => {
     expect(scenarioSpecs(noMirror, db.packs).filter((s) => s.role === 'self').map((s) => s.key)).toEqual(['burglar-house/self']);
   });
 
+  it('an experiment planned before its pack had a self variant resumes with its own plan (no new stages)', async () => {
+    const db = open('old.db');
+    const cfg = config([]);
+    const make = (crashAt: { kind: string; count: number } | null) =>
+      new ExperimentRunner({ runs: db.runs, db: db.store.db, appVersion: 't', backends: fakeBackends(db.runs, crashAt), packs: db.packs, modelPath: '/m/tiny.gguf', modelSha256: 'a'.repeat(64), hashFile: async () => 'b'.repeat(64), artifactsDir: path.join(dir, 'o'), heldoutText: 'text' });
+    let id = '';
+    await expect(make({ kind: 'eval', count: 2 }).run(cfg, { onStart: (x) => (id = x) })).rejects.toThrow(/simulated kill/);
+    // as stored by a version without the self side: no self scenarios, no self stages
+    const stored = db.runs.get(id)!.config as { plan: { scenarios: { role: string }[]; stages: string[] } };
+    stored.plan.scenarios = stored.plan.scenarios.filter((x) => x.role !== 'self');
+    stored.plan.stages = stored.plan.stages.filter((k) => !k.includes('/self'));
+    db.store.db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify(stored), id);
+    const s = await make(null).run(null, { resume: id });
+    expect(s.run.status).toBe('done');
+    const names = db.runs.list({ parentId: id, limit: 1000 }).map((c) => c.name);
+    expect(names.filter((n) => n.includes('/self'))).toEqual([]);
+    expect(names.sort()).toEqual([...stored.plan.stages].sort());
+    expect(s.selfSide).toEqual([]);
+  });
+
   it('reports the four buckets before and per seed (recomputed from stored responses) in summary, metrics, tables and report', async () => {
     const db = open('run.db');
     const cfg = config([]);
