@@ -142,7 +142,7 @@ export interface NativeTrainOptions {
   checkpointEvery?: number;
   /** A checkpoint to continue from (same layer/targets/rank/positions/seed/batch/pairs). */
   resumeFrom?: string;
-  /** dL/dx through transposed weight copies (faster, more memory). Defaults to true. */
+  /** dL/dx read from the frozen weights once per step (input-grad-op) instead of ggml's per-token OUT_PROD. Defaults to true. */
   fastBackward?: boolean;
 }
 
@@ -176,6 +176,10 @@ export interface SooNativeAddon {
   /** SOO LoRA training as an async job on a pool thread; every step reaches onProgress. cancel() stops after
    * the current step (writing a checkpoint when checkpointPath is set) and rejects with code 'cancelled'. */
   trainSoo(options: NativeTrainOptions, onProgress?: (p: NativeTrainProgress) => void): { promise: Promise<NativeTrainResult>; cancel(): void };
+  /** Full-parameter next-token training of a small F32 llama (tied head) as an async job (native/src/lm).
+   * Setting errors throw synchronously (bad_input naming the field); model-dependent ones reject. cancel()
+   * stops after the current step and rejects with code 'cancelled' (nothing is written). */
+  trainLm(options: NativeLmTrainOptions, onProgress?: (p: NativeLmProgress) => void): { promise: Promise<NativeLmResult>; cancel(): void };
   /** TEST ONLY: prints the message and aborts the process (proves the engine process isolates aborts). */
   debugAbort(message?: string): never;
 }
@@ -185,3 +189,20 @@ export interface NativeError extends Error {
   code: 'bad_input' | 'cancelled' | 'internal';
   file?: string;
 }
+
+/** trainLm options (native/src/napi/lm-worker.h). Defaults: frozen ['token_embd.weight'], lrMin 0, warmup 0,
+ * weightDecay 0 (2-D tensors only), beta1 0.9, beta2 0.999, eps 1e-8, gradClip 0 (off). */
+export interface NativeLmTrainOptions {
+  modelPath: string;            // F32 llama GGUF (tied head: no output.weight)
+  outPath: string;              // trained GGUF, written atomically
+  sequences: { tokens: Int32Array | number[]; weights: Float32Array | number[] }[]; // same length each pair; <= n_ctx
+  frozen?: string[];            // tensor names; default ['token_embd.weight']
+  steps: number; batch: number; lr: number;
+  lrMin?: number; warmup?: number; weightDecay?: number; beta1?: number; beta2?: number; eps?: number;
+  gradClip?: number;            // global L2 norm; 0/undefined = off
+  seed: number; threads: number;
+  metadata?: Record<string, string>;
+}
+/** One step: loss = sum_i w_i CE_i / sum_i w_i over the step's batch, before the update; lr of the update. */
+export interface NativeLmProgress { step: number; nSteps: number; loss: number; lr: number; stepMs: number; tokensPerS: number }
+export interface NativeLmResult { steps: number; losses: Float32Array; outPath: string }

@@ -20,6 +20,9 @@ add_library(soo_train STATIC
     ${SOO_TRAIN_DIR}/src/train/soo-trainer.cpp
     ${SOO_TRAIN_DIR}/src/lora/lora-io.cpp
     ${SOO_TRAIN_DIR}/src/optim/adamw.cpp
+    ${SOO_TRAIN_DIR}/src/lm/lm-model.cpp
+    ${SOO_TRAIN_DIR}/src/lm/lm-graph.cpp
+    ${SOO_TRAIN_DIR}/src/lm/lm-trainer.cpp
 )
 target_include_directories(soo_train PUBLIC "${SOO_TRAIN_DIR}/src")
 target_link_libraries(soo_train PUBLIC ggml)
@@ -43,8 +46,19 @@ set_target_properties(test-train PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY_DEBUG   "${CMAKE_BINARY_DIR}/Release"
 )
 
+# test-lm: the C++ suite of full-parameter LM training (src/lm): gradient check, weights, training, determinism, errors
+add_executable(test-lm ${SOO_TRAIN_DIR}/tests/test-lm.cpp ${SOO_TRAIN_DIR}/tests/tiny-gguf.cpp)
+target_include_directories(test-lm PRIVATE "${SOO_TRAIN_DIR}/tests")
+target_link_libraries(test-lm PRIVATE soo_train)
+set_target_properties(test-lm PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY         "${CMAKE_BINARY_DIR}/Release"
+    RUNTIME_OUTPUT_DIRECTORY_RELEASE "${CMAKE_BINARY_DIR}/Release"
+    RUNTIME_OUTPUT_DIRECTORY_DEBUG   "${CMAKE_BINARY_DIR}/Release"
+)
+
 enable_testing()
 add_test(NAME test-train COMMAND test-train --tmp "${CMAKE_BINARY_DIR}")
+add_test(NAME test-lm COMMAND test-lm --tmp "${CMAKE_BINARY_DIR}")
 
 # train-cli: trains an adapter from token-id pairs (driven by test/native/train-soo.test.ts)
 add_executable(train-cli ${SOO_TRAIN_DIR}/tests/train-cli.cpp)

@@ -4,12 +4,14 @@
 //   supportedArchitectures()         -> string[]
 //   systemInfo()                     -> string (llama.cpp build features)
 //   trainSoo(options, onProgress?) -> {promise, cancel}               (napi/train-worker.cpp)
+//   trainLm(options, onProgress?)  -> {promise, cancel}               (napi/lm-worker.cpp)
 //   debugAbort(message?)             -> never: aborts the process (test-only proof of engine isolation)
 #include "errors.h"
 #include "log-capture.h"
 #include "model/gguf-check.h"
 #include "napi/convert.h"
 #include "napi/model-wrap.h"
+#include "napi/lm-worker.h"
 #include "napi/train-worker.h"
 #include "napi/workers.h"
 
@@ -79,6 +81,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
     exports.Set("supportedArchitectures", Napi::Function::New<supported_architectures>(env, "supportedArchitectures"));
     exports.Set("systemInfo", Napi::Function::New<system_info>(env, "systemInfo"));
     exports.Set("trainSoo", Napi::Function::New<train_soo>(env, "trainSoo"));
+    exports.Set("trainLm", Napi::Function::New<train_lm>(env, "trainLm"));
     exports.Set("debugAbort", Napi::Function::New<debug_abort>(env, "debugAbort"));
     return exports;
 }
