@@ -27,6 +27,7 @@ import { fakeBackends } from '../services/experiments/fakes.ts';
 
 declare const window: { __seen: string[]; __csp: string[]; getComputedStyle(el: unknown): { fontFamily: string; borderCollapse: string } };
 declare const document: { querySelector(selector: string): unknown; addEventListener(name: string, handler: (e: { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number }) => void): void };
+declare const localStorage: { getItem(key: string): string | null };
 declare class MutationObserver {
   constructor(callback: () => void);
   observe(target: unknown, options: { childList: boolean; subtree: boolean }): void;

@@ -194,7 +194,7 @@ export async function downloadModel(options: DownloadModelOptions): Promise<Down
     const handle = await fs.open(part, offset === 0 ? 'w' : 'a');
     try {
       if (!response.body) throw new Error('empty response body');
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         await handle.write(chunk);
         written += chunk.length;
         emit(written);

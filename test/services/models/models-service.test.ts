@@ -91,7 +91,7 @@ describe('ModelsService', () => {
     // cancel after the first 256 KiB arrived
     await new Promise<void>((resolve) => {
       const off = jobs.subscribe((m) => {
-        if (m.name === 'onJobProgress' && m.data.jobId === jobId && m.data.done > 256 * 1024) {
+        if (m.name === 'onJobProgress' && m.data.jobId === jobId && (m.data as JobProgress).done > 256 * 1024) {
           off();
           jobs.cancel(jobId);
           resolve();
