@@ -15,7 +15,7 @@ export type { ExperimentPresetInfo, ExperimentView, RunDetail, RunResponseView, 
 import type { GpuOffloadView, ModelFileInfo, ModelLibraryView } from './models.ts';
 export type { DownloadedModelInfo, GpuOffloadView, ModelFileInfo, ModelLibraryView, PartialDownloadInfo } from './models.ts';
 import { rlEvalStartInput, rlMetricsInput, rlReportStartInput, rlResumeInput, rlSooStartInput, rlTraceInput, rlTrainStartInput, type RlEpisodeTrace, type RlMetricsView, type RlRunView } from './rl.ts';
-export type { RlEpisodeTrace, RlGridAxes, RlMetricsView, RlRole, RlRoleGrid, RlRunView, RlTraceStep } from './rl.ts';
+export type { RlEpisodeTrace, RlEvalView, RlGridAxes, RlMetricsView, RlRole, RlRoleGrid, RlRunView, RlTraceStep } from './rl.ts';
 
 /** Declares an entry: `entry<Output>()(inputSchema)`; the output type is carried as a phantom. */
 function entry<O>() {

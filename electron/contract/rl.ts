@@ -90,6 +90,27 @@ export interface RlRunView {
   finishedAt: string | null;
 }
 
+/** The result of an rl.evalStart job (snake_case, as `soo-lab rl eval --json` prints it). */
+export interface RlEvalView {
+  run_id: string;
+  episodes: number;
+  agents: {
+    run: string;
+    role: RlRole;
+    seed: number;
+    episodes: number;
+    /** Fraction of steps with blue at the goal; the same worlds with blue acting at random. */
+    blue_goal_frac: number;
+    random_blue_goal_frac: number;
+    blue_at_goal_end: number;
+    red_trapped: number;
+    reward_blue: number;
+    reward_red: number;
+    mean_soo_value: number;
+    deceptive_candidates: number;
+  }[];
+}
+
 /** Thresholds of the deceptive-action grid (metrics/grid.ts), cells [xIndex][yIndex]. */
 export interface RlGridAxes {
   /** x thresholds: projection of blue's move on the direction to the non-goal, in [0, 1]. */

@@ -5,7 +5,8 @@
  * MutationObserver), SOO fine-tuning of both deceptive runs, a report with the contour plots, the
  * behavioural-difference bars and the classification curve (the agent table checked against the
  * services' rl.metrics), the episode viewer (three agents, stepping, slider, play/pause; the step shown
- * agrees with the services' trace; the arenas are drawn), the HTML report download, and cancel -> Resume offered.
+ * agrees with the services' trace; the arenas are drawn), the HTML report download, evaluation of selected runs
+ * (= the services' deterministic evaluation), and cancel -> Resume offered.
  * Screenshots: test-output/screenshots/rl-episode-viewer.png, rl-contours.png, rl-report.png (the HTML export), rl-page.png.
  * Needs no native addon (the RL experiment runs on TensorFlow.js WASM).
  */
@@ -190,6 +191,27 @@ describe('RL page (browser harness, tiny budgets)', () => {
     await t('rl-view-pause').click();
     await t('rl-view-slider').fill('18');
     await t('rl-viewer').screenshot({ path: path.join(SHOTS, 'rl-episode-viewer.png') });
+    expect(errors).toEqual([]);
+  }, JOB_MS);
+
+  it('evaluates selected runs: the table shows the deterministic evaluation of the services', async () => {
+    await t('rl-select-deceptive-0').check();
+    await t('rl-select-honest-1').check();
+    await t('rl-eval-episodes-n').fill('10');
+    await t('rl-evaluate').click();
+    await jobEnds('done');
+    await expect.poll(() => t('rl-eval-row').count()).toBe(2);
+    const rows = await t('rl-eval-row').allTextContents();
+    const ids = [0, 1].map((k) => rows[k]!.slice(0, 8));
+    const runs = await harness.services.rlViews.list();
+    const full = ids.map((short) => runs.find((r) => r.id.startsWith(short))!.id);
+    const again = await harness.services.rl.evaluate({ runIds: full, episodes: 10 });
+    for (const [k, a] of again.agents.entries()) {
+      expect(rows[k]).toContain(a.blue_goal_frac.toFixed(3));
+      expect(rows[k]).toContain(a.random_blue_goal_frac.toFixed(3));
+      expect(rows[k]!.endsWith(String(a.deceptive_candidates))).toBe(true);
+    }
+    expect(again.agents.map((a) => `${a.role}:${a.seed}`).sort()).toEqual(['deceptive:0', 'honest:1']);
     expect(errors).toEqual([]);
   }, JOB_MS);
 

@@ -3,7 +3,7 @@
  * the launch form, the chosen report's metrics (rl.metrics) and the episode viewer's traces (rl.trace).
  * Runs are reloaded when a job of this page ends, so statuses and metrics follow the services.
  */
-import type { RlEpisodeTrace, RlMetricsView, RlRole, RlRunView } from '../../../electron/contract/api.ts';
+import type { RlEpisodeTrace, RlEvalView, RlMetricsView, RlRole, RlRunView } from '../../../electron/contract/api.ts';
 import type { ErrorData } from '../../../electron/contract/errors.ts';
 import { api, errorDataOf } from '../../lib/api.ts';
 import type { JobsState } from '../../lib/state/jobs.svelte.ts';
@@ -66,6 +66,11 @@ export class RlState {
     fromRunIds: [],
   });
 
+  /** Runs picked in the runs table for an evaluation, its episodes, and the last evaluation's result. */
+  selected = $state<string[]>([]);
+  evalEpisodes = $state(100);
+  evalResult = $state.raw<RlEvalView | null>(null);
+
   /** The report whose plots are shown, and its metrics. */
   reportId = $state<string>('');
   metrics = $state.raw<RlMetricsView | null>(null);
@@ -104,7 +109,7 @@ export class RlState {
     }
     const seeds = parseSeeds(f.seeds);
     if (typeof seeds === 'string') return this.#fail(`Starting the ${f.kind} baseline`, `seeds: ${seeds}`);
-    await this.#start(`${f.kind} baseline, seeds ${seeds.join(', ')}`, () => api['rl.trainStart']({ ...common, mode: f.kind as 'deceptive' | 'honest', seeds }));
+    await this.#start(`${f.kind} baseline, seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`, () => api['rl.trainStart']({ ...common, mode: f.kind as 'deceptive' | 'honest', seeds }));
   }
 
   async resume(run: RlRunView): Promise<void> {
@@ -116,6 +121,16 @@ export class RlState {
     if (!id) return;
     const result = await this.#jobs.wait<{ run_id: string }>(id).catch(() => null);
     if (result) await this.showReport(result.run_id);
+  }
+
+  /** Evaluates the selected runs' agents (each on its own seed's worlds) as a job; the result shows in a table. */
+  async evaluate(): Promise<void> {
+    const runIds = this.selected.filter((id) => this.agentRuns.some((r) => r.id === id));
+    if (runIds.length === 0) return this.#fail('Evaluating', 'select at least one finished run in the table');
+    const id = await this.#start(`evaluate ${runIds.length} run(s)`, () => api['rl.evalStart']({ runIds, episodes: this.evalEpisodes }));
+    if (!id) return;
+    const result = await this.#jobs.wait<RlEvalView>(id).catch(() => null);
+    if (result) this.evalResult = result;
   }
 
   async cancel(jobId: string): Promise<void> {
