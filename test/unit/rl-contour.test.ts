@@ -1,11 +1,11 @@
 /**
- * The RL page's contour helpers (renderer/pages/RL/contourChart.ts), in Node: iso-line segments by
+ * The RL page's contour helpers (renderer/pages/RL/contourMath.ts), in Node: iso-line segments by
  * marching squares checked against a field whose iso-lines are known exactly (a linear field: linear
  * interpolation is exact, so every segment end lies on x + 2y = level, and the segments join into one
  * line crossing the domain), a saddle, and the banding of values.
  */
 import { describe, expect, it } from 'vitest';
-import { bandOf, isoSegments } from '../../renderer/pages/RL/contourChart.ts';
+import { bandOf, isoSegments } from '../../renderer/pages/RL/contourMath.ts';
 
 const grid = (n: number, lo: number, hi: number) => Array.from({ length: n }, (_, k) => lo + ((hi - lo) * k) / (n - 1));
 

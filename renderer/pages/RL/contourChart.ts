@@ -10,7 +10,8 @@
  */
 import { Chart, LinearScale, Tooltip, type ChartConfiguration, type Plugin, type ScriptableContext } from 'chart.js';
 import { MatrixController, MatrixElement, type MatrixDataPoint } from 'chartjs-chart-matrix';
-import { formatValue, viridis } from '../../lib/charts/colorScale.ts';
+import { formatValue } from '../../lib/charts/colorScale.ts';
+import { bandColor, bandOf, isoSegments } from './contourMath.ts';
 import type { ChartHandle } from '../../lib/charts/heatmap.ts';
 import { chartTheme } from '../../lib/charts/theme.ts';
 
@@ -37,39 +38,6 @@ interface Cell extends MatrixDataPoint {
 /** For each threshold, the larger half-gap to its neighbours (a lone threshold spans `fallback`). */
 function halfSpans(t: number[], fallback: number): number[] {
   return t.map((v, k) => Math.max(k > 0 ? (v - t[k - 1]!) / 2 : 0, k + 1 < t.length ? (t[k + 1]! - v) / 2 : 0) || fallback / 2);
-}
-
-/** The band of `v`: 0 .. levels-1 (0 for an empty range). */
-export function bandOf(v: number, max: number, levels: number): number {
-  if (!(max > 0) || !Number.isFinite(v)) return 0;
-  return Math.min(levels - 1, Math.max(0, Math.floor((v / max) * levels)));
-}
-
-export function bandColor(band: number, levels: number): string {
-  return viridis(levels > 1 ? band / (levels - 1) : 0);
-}
-
-/** Iso-line segments of `level` over a grid of samples at (x[i], y[j]): marching squares, linear interpolation. */
-export function isoSegments(x: number[], y: number[], values: number[][], level: number): [number, number, number, number][] {
-  const out: [number, number, number, number][] = [];
-  const lerp = (a: number, b: number, va: number, vb: number) => a + ((level - va) / (vb - va)) * (b - a);
-  for (let i = 0; i + 1 < x.length; i++) {
-    for (let j = 0; j + 1 < y.length; j++) {
-      const v00 = values[i]![j]!;
-      const v10 = values[i + 1]![j]!;
-      const v01 = values[i]![j + 1]!;
-      const v11 = values[i + 1]![j + 1]!;
-      // Crossing points on the four edges of the square (x[i]..x[i+1]) x (y[j]..y[j+1]).
-      const pts: [number, number][] = [];
-      if (v00 < level !== v10 < level) pts.push([lerp(x[i]!, x[i + 1]!, v00, v10), y[j]!]);
-      if (v10 < level !== v11 < level) pts.push([x[i + 1]!, lerp(y[j]!, y[j + 1]!, v10, v11)]);
-      if (v01 < level !== v11 < level) pts.push([lerp(x[i]!, x[i + 1]!, v01, v11), y[j + 1]!]);
-      if (v00 < level !== v01 < level) pts.push([x[i]!, lerp(y[j]!, y[j + 1]!, v00, v01)]);
-      // Two crossings: one segment; four (a saddle): pair them in edge order.
-      for (let k = 0; k + 1 < pts.length; k += 2) out.push([pts[k]![0], pts[k]![1], pts[k + 1]![0], pts[k + 1]![1]]);
-    }
-  }
-  return out;
 }
 
 function config(data: ContourData): ChartConfiguration<'matrix', Cell[]> {
