@@ -6,7 +6,8 @@
  * (seen by a MutationObserver), cancel, continue the unfinished download and get the exact file.
  * Reports: an experiment stored with the runner's fake backends (no model needed), previewed in a
  * sandboxed srcdoc iframe under the app's CSP (no violation, styles applied), HTML / CSV / JSON
- * downloads, PDF shown disabled with the reason.
+ * downloads, PDF shown disabled with the reason. The text-level style lifting of the preview is also
+ * checked without a browser (inline style attributes, as the RL report has, and entities).
  * Screenshots: test-output/screenshots/models-page.png, models-download.png, reports-page.png.
  */
 import { createHash } from 'node:crypto';
@@ -24,6 +25,7 @@ import { ExperimentRunner } from '../../electron/services/experiments/runner.ts'
 import { startHarness, type Harness } from '../harness/server.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { fakeBackends } from '../services/experiments/fakes.ts';
+import { liftStyles } from '../../renderer/pages/Reports/reportFrame.ts';
 
 declare const window: { __seen: string[]; __csp: string[]; getComputedStyle(el: unknown): { fontFamily: string; borderCollapse: string } };
 declare const document: { querySelector(selector: string): unknown; addEventListener(name: string, handler: (e: { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number }) => void): void };
@@ -274,5 +276,26 @@ describe('Models and Reports pages (browser harness)', () => {
     expect(blocked.length).toBeGreaterThan(0);
     expect(errors.filter((e) => !blocked.includes(e))).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'reports-page.png'), fullPage: true });
+  });
+});
+
+describe('report preview: styles lifted out of the text before parsing (no browser)', () => {
+  it('cuts <style> blocks and renames style attributes, keeping their declarations in order', () => {
+    const report = [
+      '<!doctype html><html><head><meta charset="utf-8"><style>body{margin:0}</style></head><body>',
+      '<p class="note" style="font-size:.7rem;max-width:300px">a &quot;style=&quot; in text stays</p>',
+      '<span><span style="display:inline-block;background:#abc"></span>&ge;0.5</span>',
+      '<style media="print">h2{break-after:avoid}</style>',
+      '<pre>style="not an attribute"</pre>',
+      '<div data-x="1" style="font-family:&quot;A B&quot;, serif">x</div></body></html>',
+    ].join('\n');
+    const lifted = liftStyles(report);
+    expect(lifted.css).toBe('body{margin:0}\nh2{break-after:avoid}');
+    expect(lifted.inline).toEqual(['font-size:.7rem;max-width:300px', 'display:inline-block;background:#abc', 'font-family:"A B", serif']);
+    expect(lifted.html).not.toMatch(/<style|\sstyle="[^"]*"(?=[^<]*>)/);
+    expect(lifted.html).toContain('<p class="note" data-report-style="0">a &quot;style=&quot; in text stays</p>');
+    expect(lifted.html).toContain('<span data-report-style="1"></span>');
+    expect(lifted.html).toContain('<div data-x="1" data-report-style="2">x</div>');
+    expect(lifted.html).toContain('<pre>style="not an attribute"</pre>'); // text, not a tag: untouched
   });
 });

@@ -1,48 +1,73 @@
 /**
  * Shows the self-contained HTML report inside the app without breaking the app's CSP
  * (contract/csp.ts: style-src 'self', no inline styles). A srcdoc iframe inherits the page's policy,
- * so the report's own <style> block and any style="" attribute would be blocked there. Instead:
- * the <style> text is cut out of the HTML, the rest is parsed inertly (DOMParser runs nothing and
- * loads nothing), style attributes become rules on a data attribute in the same stylesheet (our
- * reports have none; a foreign one would still be reported once by the parse), scripts are dropped; the iframe gets the rest as srcdoc, sandboxed with scripts off. Once it
- * has loaded, the stylesheet is adopted into the frame's document through the CSSOM, which the CSP
- * does not govern. `allow-same-origin` is what lets the app reach the frame's document to do that;
- * with scripts off in the frame nothing inside it can use that origin.
+ * so the report's own <style> block and its style="" attributes would be blocked there (Chromium even
+ * reports them when a DOMParser document is built from the text). Instead, before any parsing:
+ * - the <style> blocks are cut out of the text and kept as one stylesheet;
+ * - each style="…" attribute becomes data-report-style="<i>", its declarations kept as entry i;
+ * then the rest is parsed inertly (DOMParser runs nothing, loads nothing) to drop any <script>, and
+ * the iframe gets it as srcdoc, sandboxed with scripts off. Once it has loaded, the stylesheet is
+ * adopted into the frame's document and each element's declarations are set through `el.style`:
+ * both are CSSOM, which the CSP does not govern, and inline declarations keep their inline priority.
+ * `allow-same-origin` is what lets the app reach the frame's document to do that; with scripts off in
+ * the frame nothing inside it can use that origin.
+ *
+ * The text-level cuts rely on the report being our own escaped output (reports/html.ts, rlHtml.ts):
+ * style text cannot contain "</style>", and a literal `style="` can only be an attribute, since text
+ * and attribute values have their quotes escaped.
  */
 
-export interface PreparedReport {
-  /** The report without <style>, style attributes or scripts. */
-  srcdoc: string;
-  /** The report's CSS, plus one rule per former style attribute. */
+export interface LiftedStyles {
+  /** The report without <style> blocks and with style attributes renamed to data-report-style. */
+  html: string;
+  /** The <style> blocks' CSS, in order. */
   css: string;
+  /** Declarations of the i-th former style attribute. */
+  inline: string[];
 }
 
-export function prepareReport(html: string): PreparedReport {
-  // <style> blocks are cut from the text before parsing: Chromium checks even a DOMParser document's
-  // inline styles against the page's CSP (and reports a violation). Style text cannot hold "</style>".
+export interface PreparedReport extends LiftedStyles {
+  /** `html` parsed and serialised again, without scripts: the iframe's srcdoc. */
+  srcdoc: string;
+}
+
+const ENTITIES: Record<string, string> = { '&amp;': '&', '&quot;': '"', '&#39;': "'", '&lt;': '<', '&gt;': '>' };
+
+/** The text-level part (no DOM): exported for tests. */
+export function liftStyles(report: string): LiftedStyles {
   const css: string[] = [];
-  const withoutStyles = html.replace(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi, (_, text: string) => {
-    css.push(text);
-    return '';
-  });
-  const doc = new DOMParser().parseFromString(withoutStyles, 'text/html');
-  for (const script of Array.from(doc.querySelectorAll('script'))) script.remove();
-  Array.from(doc.querySelectorAll('[style]')).forEach((el, i) => {
-    css.push(`[data-report-style="${i}"]{${el.getAttribute('style')}}`);
-    el.removeAttribute('style');
-    el.setAttribute('data-report-style', String(i));
-  });
-  return { srcdoc: `<!doctype html>\n${doc.documentElement.outerHTML}`, css: css.join('\n') };
+  const inline: string[] = [];
+  const html = report
+    .replace(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi, (_, text: string) => {
+      css.push(text);
+      return '';
+    })
+    .replace(/(<[a-zA-Z][^>]*?\s)style="([^"]*)"/g, (_, before: string, value: string) => {
+      inline.push(value.replace(/&(amp|quot|#39|lt|gt);/g, (e) => ENTITIES[e]!));
+      return `${before}data-report-style="${inline.length - 1}"`;
+    });
+  return { html, css: css.join('\n'), inline };
 }
 
-/** Adopts the report's CSS into the loaded frame's document; false when the frame cannot be reached. */
-export function applyReportCss(frame: HTMLIFrameElement, css: string): boolean {
+export function prepareReport(report: string): PreparedReport {
+  const lifted = liftStyles(report);
+  const doc = new DOMParser().parseFromString(lifted.html, 'text/html');
+  for (const script of Array.from(doc.querySelectorAll('script'))) script.remove();
+  return { ...lifted, srcdoc: `<!doctype html>\n${doc.documentElement.outerHTML}` };
+}
+
+/** Adopts the report's CSS and sets the inline declarations in the loaded frame; false when the frame cannot be reached. */
+export function applyReportCss(frame: HTMLIFrameElement, report: Pick<LiftedStyles, 'css' | 'inline'>): boolean {
   const win = frame.contentWindow as (Window & typeof globalThis) | null;
   const doc = frame.contentDocument;
   if (!win || !doc) return false;
   // a constructed sheet may only be adopted by the document whose window constructed it
   const sheet = new win.CSSStyleSheet();
-  sheet.replaceSync(css);
+  sheet.replaceSync(report.css);
   doc.adoptedStyleSheets = [sheet];
+  for (const el of Array.from(doc.querySelectorAll<HTMLElement>('[data-report-style]'))) {
+    const declarations = report.inline[Number(el.dataset.reportStyle)];
+    if (declarations !== undefined) el.style.cssText = declarations;
+  }
   return true;
 }
