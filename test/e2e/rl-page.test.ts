@@ -1,8 +1,8 @@
 /**
  * End to end: the RL page in Chromium against the browser harness with the real services, on tiny
  * budgets (a few episodes of 25 steps, batch 64): launch the deceptive and the honest baseline over two
- * seeds in one job each and watch the progress (every status text seen is recorded by a
- * MutationObserver), SOO fine-tuning of both deceptive runs, a report with the contour plots, the
+ * seeds in one job each and watch the progress (every status text seen, and the live chart, are recorded
+ * by a MutationObserver), SOO fine-tuning of both deceptive runs, a report with the contour plots, the
  * behavioural-difference bars and the classification curve (the agent table checked against the
  * services' rl.metrics), the episode viewer (three agents, stepping, slider, play/pause; the step shown
  * agrees with the services' trace; the arenas are drawn), the HTML report download, evaluation of selected runs
@@ -63,6 +63,7 @@ describe('RL page (browser harness, tiny budgets)', () => {
           const text = (nodes[k]!.textContent ?? '').trim().replace(/\s+/g, ' ');
           if (text && !texts.includes(text)) texts.push(text);
         }
+        if (document.querySelectorAll('[data-testid="rl-live-chart"] canvas').length > 0 && !texts.includes('live chart')) texts.push('live chart');
       }).observe(document, { childList: true, subtree: true, characterData: true });
     });
   }, 300_000);
@@ -110,6 +111,7 @@ describe('RL page (browser harness, tiny budgets)', () => {
     expect(texts.some((x) => /^run 1\/2: train deceptive seed 0 · \d+\/12 episodes/.test(x))).toBe(true);
     expect(texts.some((x) => /^run 2\/2: train deceptive seed 1 · (8|10|12)\/12 episodes/.test(x))).toBe(true);
     expect(texts.some((x) => /^run 2\/2: train honest seed 1/.test(x))).toBe(true);
+    expect(texts).toContain('live chart'); // goal and trap rates per logged window, drawn while training
 
     await tinyForm('soo', 4);
     await t('rl-from-0').check();

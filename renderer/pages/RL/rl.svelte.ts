@@ -5,6 +5,7 @@
  */
 import type { RlEpisodeTrace, RlEvalView, RlMetricsView, RlRole, RlRunView } from '../../../electron/contract/api.ts';
 import type { ErrorData } from '../../../electron/contract/errors.ts';
+import { untrack } from 'svelte';
 import { api, errorDataOf } from '../../lib/api.ts';
 import type { JobsState } from '../../lib/state/jobs.svelte.ts';
 
@@ -66,6 +67,9 @@ export class RlState {
     fromRunIds: [],
   });
 
+  /** Per job of this page: the live numbers of every progress event (one per logged window), by episodes done. */
+  curves = $state.raw<Record<string, { done: number; metrics: Record<string, number> }[]>>({});
+
   /** Runs picked in the runs table for an evaluation, its episodes, and the last evaluation's result. */
   selected = $state<string[]>([]);
   evalEpisodes = $state(100);
@@ -89,7 +93,20 @@ export class RlState {
 
   readonly agentRuns = $derived(this.runs.filter((r) => (r.action === 'train' || r.action === 'soo') && r.status === 'done'));
   readonly reports = $derived(this.runs.filter((r) => r.action === 'report' && r.status === 'done'));
+  /** The newest job with live numbers (its chart is shown). */
+  readonly liveJob = $derived(this.jobs.find((j) => (this.curves[j.jobId]?.length ?? 0) > 1) ?? null);
   readonly running = $derived(this.jobs.some((j) => !this.#jobs.get(j.jobId)?.done));
+
+  /** Appends the latest progress of each job to its curve (called from an effect on every progress event). */
+  observe(): void {
+    for (const j of this.jobs) {
+      const p = this.#jobs.get(j.jobId)?.progress;
+      if (!p?.metrics || Object.keys(p.metrics).length === 0) continue;
+      const list = untrack(() => this.curves[j.jobId] ?? []);
+      if (list.at(-1)?.done === p.done) continue;
+      this.curves = { ...untrack(() => this.curves), [j.jobId]: [...list, { done: p.done, metrics: p.metrics }] };
+    }
+  }
 
   async load(): Promise<void> {
     await this.#attempt('Loading RL runs', async () => {
