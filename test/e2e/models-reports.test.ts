@@ -25,7 +25,7 @@ import { ExperimentRunner } from '../../electron/services/experiments/runner.ts'
 import { startHarness, type Harness } from '../harness/server.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { fakeBackends } from '../services/experiments/fakes.ts';
-import { liftStyles } from '../../renderer/pages/Reports/reportFrame.ts';
+import { liftStyles } from '../../renderer/pages/Reports/liftStyles.ts';
 
 declare const window: { __seen: string[]; __csp: string[]; getComputedStyle(el: unknown): { fontFamily: string; borderCollapse: string } };
 declare const document: { querySelector(selector: string): unknown; addEventListener(name: string, handler: (e: { violatedDirective: string; blockedURI: string; sourceFile: string; lineNumber: number }) => void): void };

@@ -17,36 +17,11 @@
  * and attribute values have their quotes escaped.
  */
 
-export interface LiftedStyles {
-  /** The report without <style> blocks and with style attributes renamed to data-report-style. */
-  html: string;
-  /** The <style> blocks' CSS, in order. */
-  css: string;
-  /** Declarations of the i-th former style attribute. */
-  inline: string[];
-}
+import { liftStyles, type LiftedStyles } from './liftStyles.ts';
 
 export interface PreparedReport extends LiftedStyles {
   /** `html` parsed and serialised again, without scripts: the iframe's srcdoc. */
   srcdoc: string;
-}
-
-const ENTITIES: Record<string, string> = { '&amp;': '&', '&quot;': '"', '&#39;': "'", '&lt;': '<', '&gt;': '>' };
-
-/** The text-level part (no DOM): exported for tests. */
-export function liftStyles(report: string): LiftedStyles {
-  const css: string[] = [];
-  const inline: string[] = [];
-  const html = report
-    .replace(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi, (_, text: string) => {
-      css.push(text);
-      return '';
-    })
-    .replace(/(<[a-zA-Z][^>]*?\s)style="([^"]*)"/g, (_, before: string, value: string) => {
-      inline.push(value.replace(/&(amp|quot|#39|lt|gt);/g, (e) => ENTITIES[e]!));
-      return `${before}data-report-style="${inline.length - 1}"`;
-    });
-  return { html, css: css.join('\n'), inline };
 }
 
 export function prepareReport(report: string): PreparedReport {
