@@ -22,7 +22,7 @@ import type { ExportText } from '../../contract/api.ts';
 import type { JobRunner } from '../jobs/jobs.ts';
 import { rlReportHtml } from '../reports/rlHtml.ts';
 import type { RunRecord, RunRepository } from '../store/runs.ts';
-import type { SooConfigInput, TrainConfigInput } from './config.ts';
+import { parseConfig, sooConfigSchema, trainConfigSchema, type SooConfigInput, type TrainConfigInput } from './config.ts';
 import type { RlCallOptions, RlReportInput, RlReportResult, RlService, RlTrainResult } from './service.ts';
 import { ACTION_DIM, AGENT_SIZE, DeceptionEnv, dist, LANDMARK_SIZE, REACH_RADIUS, SIGHT_RADIUS } from './env.ts';
 import { Rng } from './rng.ts';
@@ -86,7 +86,8 @@ export class RlViews {
   trainStart(input: RlTrainStart): { jobId: string } {
     const { seeds, ...config } = input;
     this.#distinct(seeds.map(String), 'seeds');
-    const per = config.episodes ?? 40_000;
+    // Checked now, so bad settings are refused by the call rather than failing the job later.
+    const per = parseConfig(trainConfigSchema, { ...config, seed: seeds[0] }, 'rl train').episodes;
     const { jobId } = this.#o.jobs.start('rl', `RL train ${config.mode}, seed${seeds.length > 1 ? 's' : ''} ${seeds.join(', ')}`, async (ctx) => {
       const runs: RlTrainResult[] = [];
       for (const [k, seed] of seeds.entries()) {
@@ -102,7 +103,7 @@ export class RlViews {
     const { fromRunIds, ...config } = input;
     this.#distinct(fromRunIds, 'fromRunIds');
     for (const id of fromRunIds) this.#require(id, 'fromRunIds');
-    const per = config.episodes ?? 10_000;
+    const per = parseConfig(sooConfigSchema, { ...config, fromRunId: fromRunIds[0] }, 'rl soo').episodes;
     const { jobId } = this.#o.jobs.start('rl', `RL SOO fine-tuning of ${fromRunIds.length} run(s)`, async (ctx) => {
       const runs: RlTrainResult[] = [];
       for (const [k, fromRunId] of fromRunIds.entries()) {

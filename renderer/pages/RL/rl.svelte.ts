@@ -118,10 +118,12 @@ export class RlState {
 
   async launch(): Promise<void> {
     const f = this.form;
+    // Checkpoints at most every 1000 episodes, and at least as rarely as the logged windows.
     const common = { episodes: f.episodes, episodeLength: f.episodeLength, batchSize: f.batchSize, updateEvery: f.updateEvery, warmupSteps: f.warmupSteps, evalEpisodes: f.evalEpisodes, logEvery: f.logEvery, checkpointEvery: Math.max(f.logEvery, Math.min(1000, f.episodes)) };
     if (f.kind === 'soo') {
       if (f.fromRunIds.length === 0) return this.#fail('Starting SOO fine-tuning', 'pick at least one finished deceptive baseline to fine-tune');
-      await this.#start('SOO fine-tuning', () => api['rl.sooStart']({ ...common, fromRunIds: [...f.fromRunIds], sooWeight: f.sooWeight, capabilityWeight: f.capabilityWeight, warmupSteps: Math.min(f.warmupSteps, f.batchSize) }));
+      // SOO updates start once one batch of out-of-sight observations is in (config.ts's default: 1024 = the batch).
+      await this.#start('SOO fine-tuning', () => api['rl.sooStart']({ ...common, fromRunIds: [...f.fromRunIds], sooWeight: f.sooWeight, capabilityWeight: f.capabilityWeight, warmupSteps: f.batchSize }));
       return;
     }
     const seeds = parseSeeds(f.seeds);

@@ -88,6 +88,10 @@ describe('RlViews', () => {
   it('refuses repeated seeds and unknown source runs, naming the field', () => {
     expect(() => views.trainStart({ mode: 'honest', seeds: [3, 3] })).toThrow(/seeds: "3" is given twice/);
     expect(() => views.sooStart({ fromRunIds: ['nope'] })).toThrow(/fromRunIds: no rl run with id "nope"/);
+    // settings are checked by the call, before any job starts
+    const before = jobs.list().length;
+    expect(() => views.trainStart({ mode: 'honest', seeds: [3], noiseStart: -1 })).toThrow(/rl train: \$\.noiseStart: /);
+    expect(jobs.list()).toHaveLength(before);
   });
 
   it('report job: grids whose pairwise MSE per seed equals the stored behaviour, mean/SD over seeds', { timeout: 300_000 }, async () => {
