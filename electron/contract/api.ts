@@ -313,6 +313,8 @@ export const api = {
       source: z.string().trim().min(1).max(4096),
       fileName: z.string().min(1).max(255).regex(/\.gguf$/i, 'must end in .gguf').optional(),
       sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits').optional(),
+      /** An access token for a gated Hugging Face repo: sent as `Authorization: Bearer`, never stored. */
+      token: z.string().trim().min(1).max(2000).optional(),
     }),
   ),
   /** Deletes an unfinished download (its part and sidecar). */

@@ -296,7 +296,7 @@ async function exists(file: string): Promise<boolean> {
 function httpError(source: string, status: number, statusText: string): SooError {
   if (status === 404) return notFound(`${source}: not found (HTTP 404)`, { hint: 'check the URL, or the owner/repo/file of the hf: reference' });
   if (status === 401 || status === 403) {
-    return badInput(`${source}: access denied (HTTP ${status})`, { hint: 'a gated Hugging Face model needs a token: pass an Authorization header' });
+    return badInput(`${source}: access denied (HTTP ${status})`, { hint: 'a gated Hugging Face model needs an access token (the Models page\'s token field), and its license accepted on the Hub' });
   }
   return new SooError({ code: 'internal', message: `${source}: the server answered HTTP ${status} ${statusText}` });
 }

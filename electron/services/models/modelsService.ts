@@ -25,6 +25,8 @@ export interface DownloadRequest {
   source: string;
   fileName?: string;
   sha256?: string;
+  /** A Hugging Face access token (gated repos): sent as a bearer token, not stored. */
+  token?: string;
 }
 
 export class ModelsService {
@@ -66,10 +68,11 @@ export class ModelsService {
   }
 
   /** Downloads as a job ('download', progress in bytes); the result is a DownloadedModelInfo. */
-  startDownload(request: DownloadRequest): { jobId: string } {
+  startDownload({ token, ...request }: DownloadRequest): { jobId: string } {
     const { jobId } = this.#jobs.start<DownloadedModelInfo>('download', `Download ${request.source}`, ({ signal, onProgress }) =>
       downloadModel({
         ...request,
+        ...(token !== undefined ? { headers: { authorization: `Bearer ${token}` } } : {}),
         modelsDir: this.modelsDir,
         signal,
         hfEndpoint: this.#hfEndpoint,

@@ -22,7 +22,7 @@ export class ModelsState {
   /** The manual layer count the user typed (used when the setting is manual). */
   manualLayers = $state(0);
 
-  download = $state({ source: '', fileName: '', sha256: '' });
+  download = $state({ source: '', fileName: '', sha256: '', token: '' });
   downloadJob = $state<string | null>(null);
   downloadError = $state.raw<ErrorData | null>(null);
   downloaded = $state.raw<DownloadedModelInfo | null>(null);
@@ -136,6 +136,7 @@ export class ModelsState {
         source: source.trim(),
         ...(d.fileName.trim() && source === d.source ? { fileName: d.fileName.trim() } : {}),
         ...(d.sha256.trim() && source === d.source ? { sha256: d.sha256.trim() } : {}),
+        ...(d.token.trim() ? { token: d.token.trim() } : {}),
       });
       this.downloadJob = jobId;
       this.downloaded = await this.#jobs.wait<DownloadedModelInfo>(jobId);

@@ -4,6 +4,7 @@
  * the file), forgetting, downloads as jobs with byte progress and the part kept on cancel, and the
  * offload setting: recorded in app_settings, handed to the runtime that loadModel reads, read back by
  * a fresh service on the same database; 'auto' on the CPU offloads 0 of layers + 1 (the output layer).
+ * A gated file: 401 without the token (bad_input saying so), downloaded with it as a bearer token.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -34,6 +35,7 @@ beforeAll(async () => {
   store = openDatabase(path.join(dir, 'lab.db'));
   // serves the model slowly (64 KiB every 10 ms), honouring Range
   server = http.createServer((req, res) => {
+    if (req.url === '/gated.gguf' && req.headers.authorization !== 'Bearer hf_s3cret') return void res.writeHead(401).end('token needed');
     const m = /bytes=(\d+)-/.exec(req.headers.range ?? '');
     const start = m ? Number(m[1]) : 0;
     res.writeHead(m ? 206 : 200, { 'content-length': String(body.length - start), ...(m ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
@@ -127,5 +129,18 @@ describe('ModelsService', () => {
     service.gpu.set('auto');
     expect(defaultGpuLayers()).toBe('auto');
     expect(() => service.gpu.set(-1)).toThrow(SooError);
+  });
+
+  it('sends the access token of a gated download as a bearer token, and says so when it is missing', async () => {
+    const jobs = new JobRunner();
+    const service = new ModelsService({ db: store.db, jobs, modelsDir: path.join(dir, 'gated') });
+    const done = (jobId: string) => new Promise<JobDone>((resolve) => jobs.subscribe((m) => m.name === 'onJobDone' && m.data.jobId === jobId && resolve(m.data as JobDone)));
+    const refused = await done(service.startDownload({ source: `${base}/gated.gguf` }).jobId);
+    expect(refused.ok).toBe(false);
+    expect(refused.error).toMatchObject({ code: 'bad_input', message: `${base}/gated.gguf: access denied (HTTP 401)` });
+    expect(refused.error!.hint).toContain('access token');
+    const ok = await done(service.startDownload({ source: `${base}/gated.gguf`, token: 'hf_s3cret' }).jobId);
+    expect(ok.ok).toBe(true);
+    expect(ok.result).toMatchObject({ bytes: body.length, resumedFrom: 0 });
   });
 });
