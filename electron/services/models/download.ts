@@ -7,7 +7,7 @@
  * - 206 starting where the part ends: the part is continued (a cut connection, a cancel, a closed app
  *   cost nothing already on disk; the next call with the same source picks the part up);
  * - 200: the server ignored the range, or the file changed (If-Range): the part is truncated and the
- *   download starts over cleanly;
+ *   download starts over cleanly; so does a 206 whose total size differs from the part's record;
  * - 416 with a part as long as the file: nothing is left to fetch.
  * A connection cut mid-body is retried within the call (up to `retries` tries in a row that bring no
  * new bytes). Cancelling (the signal) keeps the part and rejects with the signal's reason.
@@ -169,9 +169,11 @@ export async function downloadModel(options: DownloadModelOptions): Promise<Down
     if (response.status === 206) {
       const range = /bytes (\d+)-(\d+)\/(\d+|\*)/.exec(response.headers.get('content-range') ?? '');
       start = range ? Number(range[1]) : offset;
+      const knownTotal = meta?.totalBytes ?? null;
       totalBytes = range && range[3] !== '*' ? Number(range[3]) : Number.isFinite(length) ? start + length : 0;
-      if (start !== offset) {
-        // a range we did not ask for: drop it and the part, ask for everything
+      // a range we did not ask for, or a file that changed size since the part was written (a server
+      // without validators answers If-Range with 206 anyway): drop the part, ask for everything
+      if (start !== offset || (offset > 0 && knownTotal !== null && totalBytes > 0 && totalBytes !== knownTotal)) {
         await response.body?.cancel();
         offset = 0;
         await fs.rm(part, { force: true });

@@ -241,6 +241,21 @@ describe('downloadModel', () => {
     expect(sha(fs.readFileSync(result.path))).toBe(sha(served));
   });
 
+  it('a file that changed size on the server since the part was written is not spliced: it starts over', async () => {
+    const modelsDir = path.join(dir, 'l');
+    const before = files.get('/resume.gguf')!;
+    files.set('/changing.gguf', { ...before });
+    await cancelAfter(`${base}/changing.gguf`, modelsDir, 256 * 1024);
+    const other = fs.readFileSync(await tinyModel({ arch: 'llama', type: 'f32' })); // another model, another size
+    expect(other.length).not.toBe(before.body.length);
+    files.set('/changing.gguf', { body: other });
+    requests.length = 0;
+    const result = await downloadModel({ source: `${base}/changing.gguf`, modelsDir, sha256: sha(other) });
+    expect(result.resumedFrom).toBe(0);
+    expect(requests.filter((r) => r.url === '/changing.gguf').map((r) => r.range)).toEqual([expect.stringMatching(/^bytes=[1-9]\d*-$/), 'bytes=0-']);
+    expect(sha(fs.readFileSync(result.path))).toBe(sha(other));
+  });
+
   it('discardPartialDownload deletes a part and its sidecar', async () => {
     const modelsDir = path.join(dir, 'j');
     await cancelAfter(`${base}/moved.gguf`, modelsDir, 128 * 1024);
