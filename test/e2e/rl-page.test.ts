@@ -6,7 +6,8 @@
  * behavioural-difference bars and the classification curve (the agent table checked against the
  * services' rl.metrics), the episode viewer (three agents, stepping, slider, play/pause; the step shown
  * agrees with the services' trace; the arenas are drawn), the HTML report download, evaluation of selected runs
- * (= the services' deterministic evaluation), and cancel -> Resume offered.
+ * (= the services' deterministic evaluation), a running job picked up again after leaving the page, and
+ * cancel -> Resume offered.
  * Screenshots: test-output/screenshots/rl-episode-viewer.png, rl-contours.png, rl-report.png (the HTML export), rl-page.png.
  * Needs no native addon (the RL experiment runs on TensorFlow.js WASM).
  */
@@ -221,6 +222,11 @@ describe('RL page (browser harness, tiny budgets)', () => {
     await tinyForm('honest', 5000);
     await t('rl-seeds').fill('7');
     await t('rl-start').click();
+    await expect.poll(() => t('rl-job-status').first().textContent(), { timeout: JOB_MS, interval: 100 }).toMatch(/run 1\/1: train honest seed 7 · \d+\/5000 episodes/);
+    // leave the page and come back: the running job is picked up again (jobs.list), with its bar
+    await t('nav-runs').click();
+    await t('nav-rl').click();
+    await expect.poll(() => t('rl-job-status').count()).toBe(1);
     await expect.poll(() => t('rl-job-status').first().textContent(), { timeout: JOB_MS, interval: 100 }).toMatch(/run 1\/1: train honest seed 7 · \d+\/5000 episodes/);
     await t('rl-job-cancel').click();
     await jobEnds('cancelled');

@@ -110,7 +110,14 @@ export class RlState {
 
   async load(): Promise<void> {
     await this.#attempt('Loading RL runs', async () => {
-      this.runs = await api['rl.runs']({});
+      const [runs, jobs] = await Promise.all([api['rl.runs']({}), api['jobs.list']({})]);
+      this.runs = runs;
+      // RL jobs still running that this page did not start (or started before it was left and reopened)
+      for (const j of jobs) {
+        if (j.kind !== 'rl' || j.state !== 'running' || this.jobs.some((x) => x.jobId === j.jobId)) continue;
+        this.jobs = [...this.jobs, { jobId: j.jobId, label: j.label }];
+        this.#whenDone(j.jobId, j.label);
+      }
       if (!this.reportId && this.reports[0]) await this.showReport(this.reports[0].id);
       this.#defaultViewRuns();
     });
@@ -204,15 +211,20 @@ export class RlState {
     const r = await this.#attempt(`Starting ${what}`, call);
     if (!r) return null;
     this.jobs = [{ jobId: r.jobId, label: what }, ...this.jobs];
+    this.#whenDone(r.jobId, what);
+    await this.load();
+    return r.jobId;
+  }
+
+  /** When the job ends: a banner if it failed, and the runs reloaded. */
+  #whenDone(jobId: string, what: string): void {
     void this.#jobs
-      .wait(r.jobId)
+      .wait(jobId)
       .catch((error: unknown) => {
         const data = errorDataOf(error);
         if (data.code !== 'cancelled') this.error = { context: what, error: data };
       })
       .finally(() => void this.load());
-    await this.load();
-    return r.jobId;
   }
 
   #fail(context: string, message: string): void {
