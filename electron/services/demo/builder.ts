@@ -44,6 +44,8 @@ export interface DemoBuildProgress {
 
 export interface DemoBuildOptions {
   variant?: DemoVariant;
+  /** Another recipe than resources/demo/recipe.json (tests, experiments); cached under its own hash. */
+  recipe?: DemoRecipe;
   /** Rebuild even when a cached model exists. */
   force?: boolean;
   /** Skip the measurements (the JSON is then written without them). */
@@ -103,21 +105,33 @@ export class DemoModelService {
   }
 
   /** The cached build of `variant`, or null when it is not built (or not measured yet). */
-  cached(variant: DemoVariant = 'full'): DemoBuildInfo | null {
-    const { modelPath, infoPath } = this.paths(variant);
+  cached(variant: DemoVariant = 'full', recipe: DemoRecipe = this.recipe()): DemoBuildInfo | null {
+    const { modelPath, infoPath } = this.paths(variant, recipe);
     if (!fs.existsSync(modelPath) || !fs.existsSync(infoPath)) return null;
     return JSON.parse(fs.readFileSync(infoPath, 'utf8')) as DemoBuildInfo;
+  }
+
+  /** Initial models left by a build that was killed (its process is gone): never a model, only garbage. */
+  private removeStaleInitFiles(): void {
+    for (const name of fs.readdirSync(this.folder)) {
+      const pid = /^\.init-[0-9a-f]+-(\d+)\.gguf$/.exec(name)?.[1];
+      // skip other files, this process's own (a build may be running) and those of live processes
+      if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+      fs.rmSync(path.join(this.folder, name), { force: true });
+    }
   }
 
   async build(options: DemoBuildOptions = {}): Promise<DemoBuildResult> {
     const variant = options.variant ?? 'full';
     const { signal, onProgress } = options;
-    const { modelPath, infoPath, hash, resolved: recipe } = this.paths(variant);
+    const source = options.recipe ?? this.recipe();
+    const { modelPath, infoPath, hash, resolved: recipe } = this.paths(variant, source);
     if (!options.force) {
-      const cached = this.cached(variant);
+      const cached = this.cached(variant, source);
       if (cached && (cached.measurement || options.measure === false)) return { ...cached, cached: true };
     }
     fs.mkdirSync(this.folder, { recursive: true });
+    this.removeStaleInitFiles();
     const started = performance.now();
     const seconds = { corpus: 0, init: 0, train: 0, measure: 0, total: 0 };
     const lap = (stage: keyof typeof seconds, since: number) => (seconds[stage] = (performance.now() - since) / 1000);
@@ -158,7 +172,6 @@ export class DemoModelService {
             seed: recipe.seed,
             threads: tr.threads,
             metadata: {
-              'general.name': `SOO Lab demo model (${recipe.pack}, ${variant})`,
               'soo_lab.demo.recipe_hash': hash,
               'soo_lab.demo.variant': variant,
               'soo_lab.demo.code_version': DEMO_CODE_VERSION,
@@ -215,5 +228,14 @@ export class DemoModelService {
     fs.writeFileSync(tmp, JSON.stringify(info, null, 2));
     fs.renameSync(tmp, infoPath);
     return { ...info, cached: false };
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
