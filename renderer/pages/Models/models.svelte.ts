@@ -2,7 +2,7 @@
  * State of the Models page: the library (models folder + files opened by path + unfinished
  * downloads), the model whose facts are shown, GPU offload (backend, setting, what 'auto' picks for
  * the shown model), and one download at a time as a job (progress in bytes, cancel keeps the part).
- * "Current" is the front of the recent-models list that the Activations, Train and Experiments pickers
+ * "Current" is the front of the recent-models list that the Activations and Train pickers
  * start from.
  */
 import type { DownloadedModelInfo, GpuOffloadView, ModelFileInfo, ModelLibraryView } from '../../../electron/contract/api.ts';
