@@ -23,6 +23,7 @@ add_library(soo_train STATIC
     ${SOO_TRAIN_DIR}/src/lm/lm-model.cpp
     ${SOO_TRAIN_DIR}/src/lm/lm-graph.cpp
     ${SOO_TRAIN_DIR}/src/lm/lm-trainer.cpp
+    ${SOO_TRAIN_DIR}/src/lm/lm-fast-backward.cpp
 )
 target_include_directories(soo_train PUBLIC "${SOO_TRAIN_DIR}/src")
 target_link_libraries(soo_train PUBLIC ggml)

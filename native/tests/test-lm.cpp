@@ -6,6 +6,7 @@
 //   weights     the batch loss is exactly sum w CE / sum w: equals the weight-combined single-sequence losses;
 //               scaling every weight leaves loss and gradients unchanged; a weight-0 last token can be
 //               replaced without changing loss or any gradient (no training signal)
+//   graphs      more shapes than the graph cache holds: the same losses and gradients on every visit
 //   train       memorising a few sequences: loss falls by >= 95%; frozen tensors keep their bytes
 //   determinism same seed -> byte-identical output file; another seed -> different bytes
 //   errors      bad settings and inputs throw soo_error bad_input naming the field / file
@@ -22,8 +23,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iterator>
+#include <xmmintrin.h>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -33,6 +37,7 @@ namespace {
 std::string g_tmp = "/tmp";
 int         g_failures = 0;
 int         g_threads  = 2;
+bool        g_fast_bw  = true;   // profile/bench: --no-fast-backward compares with ggml's OUT_PROD backward
 
 // Tolerances, each with its reason.
 const double GRAD_REL_TOL  = 1e-2;  // float32 forward: central differences with h = 1e-2 keep ~1e-3 of noise+curvature
@@ -133,9 +138,33 @@ void gradcheck_case(const std::vector<std::string> & frozen) {
     check(all_ok, "autodiff == central differences for every parameter tensor");
 }
 
+// The OUT_PROD -> MUL_MAT rewrite (lm-fast-backward.h) vs ggml's own backward: the same gradients up to
+// float32 summation order.
+void fast_backward_case() {
+    const std::string path = tiny_model("grad");
+    std::vector<lm_sequence> seqs = { make_seq(9, 48, 1), make_seq(6, 48, 2) };
+    lm_train_params p = base_params(path);
+    p.frozen.clear();
+    auto fast = lm_trainer_init(p, seqs);
+    p.fast_backward = false;
+    auto ref = lm_trainer_init(p, seqs);
+    float lf = 0, lr = 0;
+    const auto gf = grads_of(*fast, { 0, 1 }, &lf);
+    const auto gr = grads_of(*ref, { 0, 1 }, &lr);
+    double worst = 0;
+    for (size_t t = 0; t < gf.size(); ++t) {
+        double se = 0, sn = 0;
+        for (size_t i = 0; i < gf[t].size(); ++i) { se += (gf[t][i] - gr[t][i]) * (gf[t][i] - gr[t][i]); sn += (double) gr[t][i] * gr[t][i]; }
+        worst = std::max(worst, std::sqrt(se / std::max(sn, 1e-300)));
+    }
+    printf("fast backward vs ggml OUT_PROD backward: loss %.8f / %.8f, worst tensor rel diff %.2e\n", lf, lr, worst);
+    check(lf == lr && worst <= 1e-5, "MUL_MAT-rewritten backward == ggml's backward (float32 rounding)");
+}
+
 void test_gradcheck() {
     gradcheck_case({ "token_embd.weight" });
     gradcheck_case({});
+    fast_backward_case();
 }
 
 // --- weights -----------------------------------------------------------------------------------------------
@@ -179,6 +208,22 @@ void test_weights() {
     bool same = l0 == lr;
     for (size_t t = 0; t < ga.size(); ++t) same &= ga[t] == gb[t];
     check(same, "a weight-0 token replaced by another id: bit-identical loss and gradients (no training signal)");
+}
+
+// More distinct shapes than LM_MAX_GRAPHS, visited twice in another order (graphs evicted and rebuilt,
+// forward and backward graphs interleaved): every loss and gradient comes back bit for bit.
+void test_graph_cache() {
+    printf("graphs\n");
+    const std::string path = tiny_model("grad");
+    std::vector<lm_sequence> seqs;
+    for (int i = 0; i < 8; ++i) seqs.push_back(make_seq(5 + i, 48, 40 + i));
+    auto tr = lm_trainer_init(base_params(path), seqs);
+    std::vector<float> first(8), again(8);
+    std::vector<std::vector<float>> g_first(8), g_again(8);
+    for (int i = 0; i < 8; ++i) { first[i] = lm_trainer_batch_loss(*tr, { i }, false); g_first[i] = grads_of(*tr, { i })[3]; }
+    for (int i = 7; i >= 0; --i) { g_again[i] = grads_of(*tr, { i })[3]; again[i] = lm_trainer_batch_loss(*tr, { i }, false); }
+    check(first == again && g_first == g_again, "8 shapes through a cache of " + std::to_string(LM_MAX_GRAPHS) + " graphs: identical losses and gradients");
+    check((int) tr->graphs.size() <= LM_MAX_GRAPHS, "the cache stays bounded");
 }
 
 // --- train -------------------------------------------------------------------------------------------------
@@ -279,7 +324,7 @@ void test_bench() {
     std::vector<lm_sequence> seqs;
     for (int i = 0; i < 64; ++i) seqs.push_back(make_seq(64, 700, 100 + i));
     lm_train_params p = base_params(path);
-    p.steps = 6; p.batch = 64; p.lr = 2e-3f; p.n_threads = g_threads;
+    p.steps = 6; p.batch = 64; p.lr = 2e-3f; p.n_threads = g_threads; p.fast_backward = g_fast_bw;
     auto tr = lm_trainer_init(p, seqs);
     std::vector<double> ms;
     lm_trainer_run(*tr, [&](const lm_train_progress & pr) { ms.push_back(pr.step_ms); printf("    step %lld: %.1f ms, loss %.4f\n", (long long) pr.step, pr.step_ms, pr.loss); }, nullptr);
@@ -293,6 +338,62 @@ void test_bench() {
     printf("    step (median of steps 2..) %.1f ms; our forward %.1f ms; step / forward %.2f\n", ms[ms.size() / 2], fwd, ms[ms.size() / 2] / fwd);
 }
 
+// CPU time of the process (all threads): robust to a crowded machine, unlike wall time.
+double cpu_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// Node-by-node CPU time of one step graph (forward + backward), summed by op: where the step goes.
+void test_profile() {
+    printf("profile: demo size, batch 64 x 64, %d threads, CPU ms per node computed alone (spinning threads count too)\n", g_threads);
+    const std::string path = tiny_model("bench", 700, 4, 128, 344);
+    std::vector<lm_sequence> seqs;
+    for (int i = 0; i < 64; ++i) seqs.push_back(make_seq(64, 700, 100 + i));
+    lm_train_params p = base_params(path);
+    p.batch = 64; p.n_threads = g_threads; p.fast_backward = g_fast_bw;
+    auto tr = lm_trainer_init(p, seqs);
+    std::vector<int64_t> idx(64);
+    for (int i = 0; i < 64; ++i) idx[i] = i;
+    lm_trainer_batch_loss(*tr, idx, true); // builds and allocates the graph, fills every tensor
+    lm_step_graph & sg = *tr->graphs.begin()->second;
+    std::map<std::string, double> by_op;
+    std::vector<std::pair<double, std::string>> nodes;
+    double total = 0;
+    std::vector<const std::vector<int32_t> *> tk;
+    std::vector<const std::vector<float> *> wt;
+    for (const auto & s : seqs) { tk.push_back(&s.tokens); wt.push_back(&s.weights); }
+    const lm_batch batch = lm_batch_make(tk, wt, 700);
+    for (int rep = 0; rep < 2; ++rep) {
+        lm_graph_set_inputs(sg.g.in, batch); // the allocator recycles input memory: upload before each pass
+        for (int i = 0; i < ggml_graph_n_nodes(sg.gf); ++i) {
+            ggml_init_params ip = { ggml_graph_overhead_custom(1, false) + 1024, nullptr, true };
+            ggml_context_ptr ctx(ggml_init(ip));
+            ggml_cgraph * one = ggml_new_graph_custom(ctx.get(), 1, false);
+            ggml_graph_add_node(one, ggml_graph_node(sg.gf, i));
+            const double t0 = cpu_ms();
+            ggml_backend_graph_compute(tr->backend.get(), one);
+            const double ms = cpu_ms() - t0;
+            if (rep == 0) continue; // warm-up pass
+            ggml_tensor * t = ggml_graph_node(sg.gf, i);
+            by_op[ggml_op_desc(t)] += ms;
+            total += ms;
+            char buf[256];
+            snprintf(buf, sizeof(buf), "%-14s %-40s [%lld,%lld,%lld,%lld] src0 %s", ggml_op_desc(t), t->name, (long long) t->ne[0],
+                     (long long) t->ne[1], (long long) t->ne[2], (long long) t->ne[3], t->src[0] ? (ggml_is_contiguous(t->src[0]) ? "cont" : "strided") : "-");
+            nodes.emplace_back(ms, buf);
+        }
+    }
+    std::vector<std::pair<double, std::string>> ops;
+    for (const auto & [k, v] : by_op) ops.emplace_back(v, k);
+    std::sort(ops.rbegin(), ops.rend());
+    printf("  total %.1f ms\n", total);
+    for (const auto & [ms, op] : ops) printf("  %-16s %8.1f ms  %5.1f%%\n", op.c_str(), ms, 100 * ms / total);
+    std::sort(nodes.rbegin(), nodes.rend());
+    for (size_t i = 0; i < std::min<size_t>(getenv("LM_TOP") ? atoi(getenv("LM_TOP")) : 25, nodes.size()); ++i) printf("  %8.2f ms  %s\n", nodes[i].first, nodes[i].second.c_str());
+}
+
 } // namespace
 
 int main(int argc, char ** argv) {
@@ -302,16 +403,20 @@ int main(int argc, char ** argv) {
         const std::string arg = argv[i];
         if (arg == "--tmp" && i + 1 < argc) g_tmp = argv[++i];
         else if (arg == "--threads" && i + 1 < argc) g_threads = atoi(argv[++i]);
+        else if (arg == "--no-fast-backward") g_fast_bw = false;
         else sections.insert(arg);
     }
+    if (getenv("LM_FTZ")) _mm_setcsr(_mm_getcsr() | 0x8040);
     auto want = [&](const char * s) { return sections.empty() || sections.count(s); };
     try {
         if (want("gradcheck"))   test_gradcheck();
         if (want("weights"))     test_weights();
+        if (want("graphs"))      test_graph_cache();
         if (want("train"))       test_train();
         if (want("determinism")) test_determinism();
         if (want("errors"))      test_errors();
         if (sections.count("bench")) test_bench(); // only when named
+        if (sections.count("profile")) test_profile(); // only when named
     } catch (const std::exception & e) {
         printf("UNEXPECTED EXCEPTION: %s\n", e.what());
         ++g_failures;

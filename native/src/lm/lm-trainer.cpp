@@ -3,6 +3,7 @@
 
 #include "errors.h"
 #include "ggml-cpu.h"
+#include "lm/lm-fast-backward.h"
 #include "train/rng.h"
 
 #include <algorithm>
@@ -87,11 +88,17 @@ void validate_against_model(const lm_train_params & p, const std::vector<lm_sequ
 lm_step_graph & step_graph(lm_trainer & tr, int64_t T, int64_t B, bool backward) {
     const int64_t key = (T * 4096 + B) * 2 + (backward ? 1 : 0);
     auto it = tr.graphs.find(key);
-    if (it != tr.graphs.end()) return *it->second;
+    if (it != tr.graphs.end()) { it->second->last_used = ++tr.n_graph_uses; return *it->second; }
+    if ((int) tr.graphs.size() >= LM_MAX_GRAPHS) {
+        auto lru = tr.graphs.begin();
+        for (auto jt = tr.graphs.begin(); jt != tr.graphs.end(); ++jt) if (jt->second->last_used < lru->second->last_used) lru = jt;
+        tr.graphs.erase(lru);
+    }
 
     auto sg = std::make_unique<lm_step_graph>();
     const size_t graph_size = 1024 + 512 * (size_t) tr.model->hp.n_layer;
-    sg->mem.resize(ggml_tensor_overhead() * graph_size * 3 + ggml_graph_overhead_custom(graph_size, backward));
+    sg->mem.resize(ggml_tensor_overhead() * graph_size * 3 + ggml_graph_overhead_custom(graph_size, backward) +
+                   ggml_graph_overhead_custom(graph_size, false)); // + the rewritten graph
     ggml_init_params ip = { sg->mem.size(), sg->mem.data(), /*no_alloc*/ true };
     sg->ctx.reset(ggml_init(ip));
     ggml_context * ctx = sg->ctx.get();
@@ -110,7 +117,11 @@ lm_step_graph & step_graph(lm_trainer & tr, int64_t T, int64_t B, bool backward)
             if (node == sg->g.loss) accs[i] = tr.loss_grad;
         }
         ggml_build_backward_expand(ctx, sg->gf, accs.data());
+        if (tr.params.fast_backward) sg->gf = lm_fast_backward_rewrite(ctx, sg->gf, graph_size);
     }
+    sg->galloc.reset(ggml_gallocr_new(ggml_backend_get_default_buffer_type(tr.backend.get())));
+    if (!ggml_gallocr_alloc_graph(sg->galloc.get(), sg->gf)) throw soo_error(SOO_ERROR_INTERNAL, "cannot allocate the training graph (out of memory?)");
+    sg->last_used = ++tr.n_graph_uses;
     return *(tr.graphs[key] = std::move(sg));
 }
 
@@ -182,7 +193,6 @@ std::unique_ptr<lm_trainer> lm_trainer_init(const lm_train_params & params, std:
     tr->buf_static.reset(ggml_backend_alloc_ctx_tensors_from_buft(tr->ctx_static.get(), buft));
     const float one = 1.0f;
     ggml_backend_tensor_set(tr->loss_grad, &one, 0, sizeof(one));
-    tr->galloc.reset(ggml_gallocr_new(buft));
     return tr;
 }
 
@@ -216,7 +226,6 @@ float lm_trainer_batch_loss(lm_trainer & tr, const std::vector<int64_t> & idx, b
     const lm_batch batch = lm_batch_make(tk, w, tr.model->hp.n_vocab);
 
     lm_step_graph & sg = step_graph(tr, batch.T, batch.B, backward);
-    if (!ggml_gallocr_alloc_graph(tr.galloc.get(), sg.gf)) throw soo_error(SOO_ERROR_INTERNAL, "cannot allocate the training graph (out of memory?)");
     lm_graph_set_inputs(sg.g.in, batch);
     if (backward) {
         if (tr.optim_decay) adamw_zero_grads(*tr.optim_decay);

@@ -31,6 +31,9 @@
 #include <string>
 #include <vector>
 
+// Step graphs kept (each with its compute buffer, ~100 MB at the demo size); the least recently used goes.
+const int LM_MAX_GRAPHS = 4;
+
 struct lm_sequence {
     std::vector<int32_t> tokens;
     std::vector<float>   weights; // weights[i] weights the prediction of tokens[i]; weights[0] is unused
@@ -53,6 +56,7 @@ struct lm_train_params {
     uint64_t                 seed   = 0;
     int                      n_threads = 2;
     std::map<std::string, std::string> metadata;             // extra string KVs for the output file
+    bool                     fast_backward = true;           // OUT_PROD -> MUL_MAT rewrite (lm-fast-backward.h); off = ggml's own backward
 };
 
 struct lm_train_progress {
@@ -68,12 +72,15 @@ struct lm_train_result {
     std::vector<float> losses;
 };
 
-// one compiled step graph per padded length T
+// One step graph per (T, B, backward), with its OWN allocator: a gallocr shared by several graphs whose
+// tensors persist leaves the idle graphs pointing into a freed buffer once another graph grows it.
 struct lm_step_graph {
     std::vector<uint8_t> mem;   // metadata arena
     ggml_context_ptr     ctx;
     ggml_cgraph *        gf = nullptr;
     lm_graph             g;
+    ggml_gallocr_ptr     galloc;
+    int64_t              last_used = 0; // for the LRU bound (LM_MAX_GRAPHS)
 };
 
 struct lm_trainer {
@@ -87,8 +94,8 @@ struct lm_trainer {
     ggml_context_ptr                     ctx_static;
     ggml_backend_buffer_ptr              buf_static;
     ggml_tensor *                        loss_grad = nullptr; // [1] = 1: the backward seed
-    ggml_gallocr_ptr                     galloc;              // compute buffer shared by the step graphs
-    std::map<int64_t, std::unique_ptr<lm_step_graph>> graphs; // by T
+    std::map<int64_t, std::unique_ptr<lm_step_graph>> graphs; // by (T, B, backward); at most LM_MAX_GRAPHS
+    int64_t                              n_graph_uses = 0;
     int64_t                              step = 0;
 
     int64_t batch_size() const { return std::min<int64_t>(params.batch, (int64_t) seqs.size()); }
