@@ -23,7 +23,7 @@ import { mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
 import { badInput, notFound, SooError, toErrorData } from '../../contract/errors.ts';
 import type { JobProgress } from '../../contract/events.ts';
 import type { ActivationsJobs, PairsSource } from '../activations/activationsJobs.ts';
@@ -109,7 +109,8 @@ export interface TrainingServiceOptions {
   runs: RunRepository;
   jobs: JobRunner;
   activationsJobs: ActivationsJobs;
-  db: Database;
+  /** Unused since resumes reopen runs through RunRepository.reopen; still accepted so callers compile. */
+  db?: Database;
   /** The app data folder; adapters go to <dataDir>/adapters. */
   dataDir: string;
   appVersion: string;
@@ -117,12 +118,9 @@ export interface TrainingServiceOptions {
 
 export class TrainingService {
   readonly #o: TrainingServiceOptions;
-  readonly #reopen: Statement<[string]>;
 
   constructor(options: TrainingServiceOptions) {
     this.#o = options;
-    // A resumed run is the same run again (as RlService does until RunRepository has reopen).
-    this.#reopen = options.db.prepare(`UPDATE runs SET status = 'running', error = NULL, finished_at = NULL WHERE id = ? AND kind = 'train'`);
   }
 
   presets(): TrainPreset[] {
@@ -260,7 +258,7 @@ export class TrainingService {
     mkdirSync(path.dirname(config.outPath), { recursive: true });
     mkdirSync(path.dirname(config.checkpointPath), { recursive: true });
     if (prepared.resume) {
-      this.#reopen.run(runId);
+      runs.reopen(runId, 'train'); // a resumed run is the same run again: back to 'running'
     } else {
       call.onProgress?.({ stage: 'hash model', done: 0, total: null, unit: 'steps' });
       const modelSha256 = await sha256File(config.modelPath, call.signal ? { signal: call.signal } : {});
