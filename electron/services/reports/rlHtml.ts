@@ -38,7 +38,7 @@ function edges(t: number[]): number[] {
 }
 
 /** One threshold grid as a banded SVG picture: x right, y up; values[i][j] at (x[i], y[j]). */
-export function bandedGridSvg(title: string, x: number[], y: number[], values: number[][], max: number): string {
+export function bandedGridSvg(title: string, x: number[], y: number[], values: number[][], max: number, emptyNote = 'no candidate steps: every cell is 0'): string {
   const W = 320;
   const H = 280;
   const L = 46;
@@ -64,7 +64,7 @@ export function bandedGridSvg(title: string, x: number[], y: number[], values: n
   const yt = [-1, -0.5, 0, 0.5, 1].map((v) => `<text x="${L - 4}" y="${(sy(v) + 3).toFixed(1)}" text-anchor="end">${v}</text>`).join('');
   const legend = max > 0
     ? BANDS.map((c, k) => `<span><span style="display:inline-block;width:10px;height:9px;background:${c}"></span>&ge;${num((k * max) / BANDS.length)}</span>`).join(' ')
-    : 'no candidate steps: every cell is 0';
+    : escapeHtml(emptyNote);
   return `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption>
 <svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(title)}" shape-rendering="crispEdges">${rects.join('')}
 <rect x="${L}" y="${T}" width="${PW}" height="${PH}" fill="none" stroke="#999"/>${xt}${yt}
@@ -77,7 +77,7 @@ export function rlReportHtml(m: RlMetricsView, env: ReportEnvironment): string {
   const meanMax = Math.max(0, ...m.grids.flatMap((g) => g.mean.flat()).filter(Number.isFinite));
   const contours = m.grids.map((g) => bandedGridSvg(`${ROLE_LABEL[g.role]}: mean over seeds ${g.seeds.join(', ')}`, m.axes.x, m.axes.y, g.mean, meanMax)).join('');
   const soo = m.grids.find((g) => g.role === 'soo');
-  const sooSd = soo ? bandedGridSvg(`SOO fine-tuned: SD over ${soo.seeds.length} seeds (own colour range)`, m.axes.x, m.axes.y, soo.sd, Math.max(0, ...soo.sd.flat().filter(Number.isFinite))) : '';
+  const sooSd = soo ? bandedGridSvg(`SOO fine-tuned: SD over ${soo.seeds.length} seeds (own colour range)`, m.axes.x, m.axes.y, soo.sd, Math.max(0, ...soo.sd.flat().filter(Number.isFinite)), soo.seeds.length < 2 ? 'one seed: no spread to show (SD 0)' : 'the seeds agree everywhere: SD 0') : '';
   const bars = m.behaviour.length
     ? groupedBarChart({
         title: 'Behavioural difference: grid MSE between two agents (mean ± SD over seeds)',
