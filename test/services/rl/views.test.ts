@@ -15,6 +15,9 @@ import { JobRunner } from '../../../electron/services/jobs/jobs.ts';
 import { RlService, type RlReportResult } from '../../../electron/services/rl/service.ts';
 import { RlViews, thresholdIndices } from '../../../electron/services/rl/views.ts';
 import type { JobDone, JobProgress } from '../../../electron/contract/events.ts';
+import { createServices } from '../../../electron/services/index.ts';
+import { createApiHandlers } from '../../../electron/services/api/handlers.ts';
+import { dispatch } from '../../../electron/services/api/dispatch.ts';
 
 const TINY = { episodes: 8, episodeLength: 50, batchSize: 64, updateEvery: 25, warmupSteps: 100, logEvery: 4, checkpointEvery: 4, evalEpisodes: 2 };
 const EVAL_EPISODES = 30;
@@ -188,5 +191,24 @@ describe('RlViews', () => {
     await expect(views.metrics(byRole.honest![0]!)).rejects.toThrow(/runId: .* not a report/);
     await expect(views.trace(report.run_id, 0, 0)).rejects.toThrow(/runId: .* has no agents/);
     await expect(views.trace('nope', 0, 0)).rejects.toMatchObject({ data: { code: 'not_found' } });
+  });
+});
+
+describe('rl.* through the contract (dispatch)', () => {
+  it('refuses bad input naming the field, and answers with data', async () => {
+    const services = createServices({ dbPath: path.join(dir, 'dispatch.db') });
+    try {
+      const handlers = createApiHandlers(services);
+      const call = (name: string, input: unknown) => dispatch(handlers, name, input) as Promise<{ ok: boolean; value?: unknown; error?: { code: string; path?: string; message: string } }>;
+      expect(await call('rl.trainStart', { mode: 'honest', seeds: [] })).toMatchObject({ ok: false, error: { code: 'bad_input', path: '$.seeds' } });
+      expect(await call('rl.trainStart', { mode: 'sneaky', seeds: [0] })).toMatchObject({ ok: false, error: { code: 'bad_input', path: '$.mode' } });
+      expect(await call('rl.sooStart', { fromRunIds: ['x'], sooWeight: -1 })).toMatchObject({ ok: false, error: { code: 'bad_input', path: '$.sooWeight' } });
+      expect(await call('rl.metrics', { runId: 'nope' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+      expect(await call('rl.trace', { runId: 'nope', episode: -1 })).toMatchObject({ ok: false, error: { code: 'bad_input', path: '$.episode' } });
+      expect(await call('rl.runs', {})).toEqual({ ok: true, value: [] });
+      expect(services.info().pages).toContain('rl');
+    } finally {
+      await services.disposeAsync();
+    }
   });
 });
