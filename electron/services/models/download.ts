@@ -78,9 +78,12 @@ interface PartMeta {
 const PART = '.part';
 const META = '.part.json';
 
+/** Parts being written by this process: a second download into the same file would interleave its bytes. */
+const active = new Set<string>();
+
 /** Downloads, checks and keeps a GGUF model; see the header. */
 export async function downloadModel(options: DownloadModelOptions): Promise<DownloadedModel> {
-  const { modelsDir, signal, onProgress } = options;
+  const { modelsDir, signal } = options;
   if (options.fileName !== undefined && (!options.fileName.endsWith('.gguf') || path.basename(options.fileName) !== options.fileName)) {
     throw badInput(`fileName must be a plain file name ending in .gguf, got "${options.fileName}"`);
   }
@@ -99,7 +102,27 @@ export async function downloadModel(options: DownloadModelOptions): Promise<Down
   const metaFile = file + META;
 
   if (await exists(file)) return checkKept(file, source, expected, 0, signal); // already downloaded
+  if (active.has(part)) throw new SooError({ code: 'conflict', message: `${fileName} is already being downloaded into ${modelsDir}` });
+  active.add(part);
+  try {
+    return await transfer({ ...options, source, expected, resolvedUrl: resolved.url, file, part, metaFile });
+  } finally {
+    active.delete(part);
+  }
+}
 
+interface TransferOptions extends DownloadModelOptions {
+  expected: string | undefined;
+  resolvedUrl: string;
+  file: string;
+  part: string;
+  metaFile: string;
+}
+
+/** The request loop of one download (see the header); the caller holds the part. */
+async function transfer(o: TransferOptions): Promise<DownloadedModel> {
+  const { source, expected, file, part, metaFile, signal, onProgress } = o;
+  const resolved = { url: o.resolvedUrl };
   // A part from an earlier call continues only if it came from the same URL.
   let meta = await readMeta(metaFile);
   let offset = 0;
@@ -111,7 +134,7 @@ export async function downloadModel(options: DownloadModelOptions): Promise<Down
   /** Where the first accepted response started: the part's size, or 0 when the server made us start over. */
   let resumedFrom: number | null = null;
   let totalBytes = meta?.totalBytes ?? 0;
-  const progressMs = options.progressMs ?? 100;
+  const progressMs = o.progressMs ?? 100;
   let lastEmit = 0;
   const emit = (bytesDone: number, force = false) => {
     const now = Date.now();
@@ -120,7 +143,7 @@ export async function downloadModel(options: DownloadModelOptions): Promise<Down
     onProgress?.({ bytesDone, totalBytes });
   };
 
-  const retries = options.retries ?? 5;
+  const retries = o.retries ?? 5;
   let fruitless = 0;
   let lastError: unknown = null;
   for (;;) {
@@ -133,7 +156,8 @@ export async function downloadModel(options: DownloadModelOptions): Promise<Down
         hint: 'download again to continue from there',
       });
     }
-    const headers: Record<string, string> = { ...options.headers, range: `bytes=${offset}-` };
+    // identity: ranges count bytes of the file itself, never of a compressed transfer
+    const headers: Record<string, string> = { ...o.headers, range: `bytes=${offset}-`, 'accept-encoding': 'identity' };
     const validator = meta?.etag && !meta.etag.startsWith('W/') ? meta.etag : meta?.lastModified;
     if (offset > 0 && validator) headers['if-range'] = validator;
 

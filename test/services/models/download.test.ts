@@ -256,6 +256,21 @@ describe('downloadModel', () => {
     expect(sha(fs.readFileSync(result.path))).toBe(sha(other));
   });
 
+  it('a second download into the same file while the first runs is refused (conflict), the first is unharmed', async () => {
+    const modelsDir = path.join(dir, 'm');
+    const served = files.get('/resume.gguf')!.body;
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    // the first progress event comes after the part is held (the response has started)
+    const first = downloadModel({ source: `${base}/resume.gguf`, modelsDir, onProgress: () => holding() });
+    await held;
+    const error = (await downloadModel({ source: `${base}/resume.gguf`, modelsDir }).catch((e) => e)) as SooError;
+    expect(error).toBeInstanceOf(SooError);
+    expect(error.code).toBe('conflict');
+    expect(error.message).toContain('resume.gguf is already being downloaded');
+    expect(sha(fs.readFileSync((await first).path))).toBe(sha(served));
+  });
+
   it('discardPartialDownload deletes a part and its sidecar', async () => {
     const modelsDir = path.join(dir, 'j');
     await cancelAfter(`${base}/moved.gguf`, modelsDir, 128 * 1024);
