@@ -60,7 +60,8 @@ describe('Models and Reports pages (browser harness)', () => {
     await mkdir(SHOTS, { recursive: true });
     modelPath = await tinyModel({ arch: 'llama', type: 'q8_0' });
     body = fs.readFileSync(modelPath);
-    // a model server: 64 KiB every 40 ms, honouring Range, so the bar is seen and a cancel lands mid-file
+    // a model server: 64 KiB every 40 ms, honouring Range; a request from byte 0 stalls after 1 MiB (the
+    // connection stays open), so the bar is seen and the cancel lands mid-file however slow the machine
     server = http.createServer((req, res) => {
       if (req.url !== '/models/tiny-q8.gguf') return void res.writeHead(404).end('not here');
       const m = /bytes=(\d+)-/.exec(req.headers.range ?? '');
@@ -70,6 +71,7 @@ describe('Models and Reports pages (browser harness)', () => {
       const pump = () => {
         if (res.destroyed) return;
         if (pos >= body.length) return void res.end();
+        if (start === 0 && pos >= 1024 * 1024) return; // the stall
         res.write(body.subarray(pos, pos + 64 * 1024));
         pos += 64 * 1024;
         setTimeout(pump, 40);
