@@ -133,6 +133,12 @@ describe('RL page (browser harness, tiny budgets)', () => {
     await t('rl-contours').waitFor();
     // deceptive, honest, SOO means and the SOO SD, each a chart.js canvas
     for (const key of ['deceptive-mean', 'honest-mean', 'soo-mean', 'soo-sd']) await expect.poll(() => t(`rl-contour-${key}`).locator('canvas').count()).toBe(1);
+    // one seed's grids instead of the means
+    await t('rl-grid-view').selectOption('1');
+    for (const key of ['deceptive-seed', 'honest-seed', 'soo-seed']) await expect.poll(() => t(`rl-contour-${key}`).locator('canvas').count()).toBe(1);
+    expect(await t('rl-contour-soo-sd').count()).toBe(0);
+    await t('rl-grid-view').selectOption('mean');
+    await t('rl-contour-soo-sd').waitFor();
     await expect.poll(() => t('rl-behaviour').locator('canvas').count()).toBe(1);
     await expect.poll(() => t('rl-accuracy').locator('canvas').count()).toBe(1);
     const reportId = (await harness.services.rlViews.list()).find((r) => r.action === 'report')!.id;
