@@ -233,6 +233,8 @@ export class RlViews {
     const h = await loadHeavy();
     const agents: GridsFile['agents'] = [];
     for (const p of config.runs ?? []) {
+      // One agent at a time, letting other calls and events through in between (this runs in the app's process).
+      await new Promise((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();
       const action = p.role === 'soo' ? 'soo' : 'train';
       using actors = h.loadRunActors(action, this.#o.rl.checkpointPath(p.run));
