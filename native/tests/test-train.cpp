@@ -281,6 +281,12 @@ void quantized_case(ggml_type type) {
     auto tf = soo_trainer_init(p, pairs);
     for (soo_trainer * t : { tq.get(), tt.get(), tr.get(), tf.get() }) randomize_b(*t, 7);
     check(tq->base->layers[0].attn_q->type == type, std::string("weights stay ") + ggml_type_name(type) + " in memory (no dequantized copy)");
+    {
+        std::set<int32_t> ids;
+        for (const soo_pair & q : pairs) { ids.insert(q.self.begin(), q.self.end()); ids.insert(q.other.begin(), q.other.end()); }
+        check(tq->base->tok_embd->ne[1] == (int64_t) ids.size() && ids.size() < (size_t) mp.n_vocab,
+              "token_embd holds only the pairs' rows (" + std::to_string(ids.size()) + " of " + std::to_string(mp.n_vocab) + ")");
+    }
     check(tq->fast_bw->transposed.empty() && tq->fast_bw->n_bytes == 0 && tq->fast_bw->dequant.size() == 2 * 4 + 3,
           "default backward: every frozen W read in place (no W^T copies)");
     check(tt->fast_bw->dequant.empty() && tt->fast_bw->transposed.size() == 2 * 4 + 3, "transposed_copies: a W^T copy for every frozen W");
@@ -439,6 +445,13 @@ void test_errors() {
     p.positions = SOO_POSITIONS_MEAN;
     auto tr = soo_trainer_init(p, make_pairs(2, 8, 64, true));
     check(std::isfinite(mean_eval_loss(*tr)), "misaligned pair is accepted under positions mean");
+    // the trainer loads only its pairs' embedding rows: a token outside them is refused, not read as garbage
+    soo_pair unseen = tr->pairs[0];
+    unseen.self[0] = 63; // make_pairs(2, 8, 64) uses (7t + 13p + 3) % 64 and +11: 63 is not among them
+    bool present = false;
+    for (const soo_pair & q : tr->pairs) for (const auto * seq : { &q.self, &q.other }) for (int32_t t : *seq) present |= t == 63;
+    check(!present, "test setup: token 63 is in no pair");
+    expect_bad_input("token in none of the init pairs -> bad_input", [&] { soo_trainer_pair_loss(*tr, unseen, false, false); }, "none of the pairs");
 }
 
 // --- cancel and resume --------------------------------------------------------------------------------------

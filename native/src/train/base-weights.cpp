@@ -5,6 +5,7 @@
 #include "gguf.h"
 #include "train/cpu-bufts.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -179,7 +180,14 @@ base_hparams base_weights_read_hparams(const std::string & path, int layer) {
     return read_hparams(g.get(), path, layer);
 }
 
-std::unique_ptr<base_weights> base_weights_load(const std::string & path, int layer, const cpu_bufts & bufts) {
+int32_t base_weights_token_row(const base_weights & bw, int32_t id) {
+    if (bw.tok_ids.empty()) return id >= 0 && id < bw.hp.n_vocab ? id : -1;
+    auto it = std::lower_bound(bw.tok_ids.begin(), bw.tok_ids.end(), id);
+    return it != bw.tok_ids.end() && *it == id ? (int32_t) (it - bw.tok_ids.begin()) : -1;
+}
+
+std::unique_ptr<base_weights> base_weights_load(const std::string & path, int layer, const cpu_bufts & bufts,
+                                                const std::vector<int32_t> & token_ids) {
     ggml_context * meta_raw = nullptr;
     gguf_context_ptr g = open_meta(path, &meta_raw);
     ggml_context_ptr meta(meta_raw);
@@ -188,6 +196,15 @@ std::unique_ptr<base_weights> base_weights_load(const std::string & path, int la
     bw->path           = path;
     bw->hp             = read_hparams(g.get(), path, layer);
     bw->n_layer_loaded = layer + 1;
+    if (!token_ids.empty()) {
+        bw->tok_ids = token_ids;
+        std::sort(bw->tok_ids.begin(), bw->tok_ids.end());
+        bw->tok_ids.erase(std::unique(bw->tok_ids.begin(), bw->tok_ids.end()), bw->tok_ids.end());
+        if (bw->tok_ids.front() < 0 || bw->tok_ids.back() >= bw->hp.n_vocab) {
+            throw_bad(path, "token id " + std::to_string(bw->tok_ids.front() < 0 ? bw->tok_ids.front() : bw->tok_ids.back()) +
+                            " is outside the vocabulary [0, " + std::to_string(bw->hp.n_vocab) + ")");
+        }
+    }
 
     // 1. validate every wanted tensor's presence and shape, before allocating anything
     const std::vector<tensor_want> want = wanted_tensors(bw->hp, bw->hp.n_vocab, layer);
@@ -236,7 +253,9 @@ std::unique_ptr<base_weights> base_weights_load(const std::string & path, int la
             ctx = bw->ctxs.back().get();
             by_buft.push_back({ buft, ctx });
         }
-        ggml_tensor * t = ggml_dup_tensor(ctx, src);
+        const bool embd_subset = w->name == "token_embd.weight" && !bw->tok_ids.empty();
+        ggml_tensor * t = embd_subset ? ggml_new_tensor_2d(ctx, src->type, src->ne[0], (int64_t) bw->tok_ids.size())
+                                      : ggml_dup_tensor(ctx, src);
         ggml_set_name(t, w->name.c_str());
         bw->by_name[w->name]    = t;
         bw->file_range[w->name] = { gguf_get_data_offset(g.get()) + gguf_get_tensor_offset(g.get(), id), ggml_nbytes(src) };
@@ -254,6 +273,18 @@ std::unique_ptr<base_weights> base_weights_load(const std::string & path, int la
     for (auto & [w, id] : found) {
         ggml_tensor * t = bw->find(w->name);
         const auto [offset, n] = bw->file_range[w->name];
+        if (w->name == "token_embd.weight" && !bw->tok_ids.empty()) { // only the listed rows
+            const size_t row = t->nb[1];
+            staging.resize(row);
+            for (size_t r = 0; r < bw->tok_ids.size(); ++r) {
+                file.seekg((std::streamoff) (offset + (size_t) bw->tok_ids[r] * row));
+                file.read((char *) staging.data(), (std::streamsize) row);
+                if (!file) throw_bad(path, "truncated file: cannot read row " + std::to_string(bw->tok_ids[r]) + " of tensor '" + w->name + "'");
+                ggml_backend_tensor_set(t, staging.data(), r * row, row);
+            }
+            bw->n_bytes += ggml_nbytes(t);
+            continue;
+        }
         staging.resize(n);
         file.seekg((std::streamoff) offset);
         file.read((char *) staging.data(), (std::streamsize) n);

@@ -66,7 +66,8 @@ struct base_weights {
     std::string             path;
     base_hparams            hp;
     int64_t                 n_layer_loaded = 0;   // L + 1
-    ggml_tensor *           tok_embd   = nullptr; // [n_embd, n_vocab]
+    ggml_tensor *           tok_embd   = nullptr; // [n_embd, n_vocab], or [n_embd, tok_ids.size()] (see tok_ids)
+    std::vector<int32_t>    tok_ids;              // sorted token ids whose rows tok_embd holds; empty = all of them
     ggml_tensor *           rope_freqs = nullptr; // [n_rot/2] or nullptr (llama3-style rope scaling factors)
     std::vector<base_layer> layers;               // 0..L
     size_t                  n_bytes    = 0;       // bytes loaded
@@ -85,9 +86,17 @@ struct base_weights {
 base_hparams base_weights_read_hparams(const std::string & path, int layer);
 
 // Loads token_embd and blocks 0..layer: block matrices into bufts.for_matmul(W) (maybe an extra, repacked
-// buffer type), everything else into bufts.plain. Throws soo_error (bad_input) for user errors, soo_error
-// (internal) for I/O failures.
-std::unique_ptr<base_weights> base_weights_load(const std::string & path, int layer, const cpu_bufts & bufts);
+// buffer type), everything else into bufts.plain. With `token_ids` (any order, duplicates allowed; each in
+// [0, n_vocab)), token_embd holds only those rows, in sorted id order (tok_ids): a graph then looks rows up
+// by base_weights_token_row. Why: the embedding matrix is a large part of small models (Qwen2.5-0.5B: 27%
+// of the file) and a training run only ever reads the rows of its pairs' tokens.
+// Throws soo_error (bad_input) for user errors, soo_error (internal) for I/O failures.
+std::unique_ptr<base_weights> base_weights_load(const std::string & path, int layer, const cpu_bufts & bufts,
+                                                const std::vector<int32_t> & token_ids = {});
+
+// The row of tok_embd holding token `id`: id itself when every row is loaded, else its index in tok_ids,
+// or -1 when that row was not loaded.
+int32_t base_weights_token_row(const base_weights & bw, int32_t id);
 
 // The bytes of tensor `name` as stored in the file (the original layout, whatever buffer holds the tensor).
 std::vector<uint8_t> base_weights_read_raw(const base_weights & bw, const std::string & name);

@@ -176,7 +176,9 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
     ggml_backend_buffer_type_t buft = ggml_backend_get_default_buffer_type(tr->backend.get());
     // repacked weight layouts (AMX, AVX2/NEON GEMMs) serve MUL_MAT only: allowed with fast-backward
     const cpu_bufts bufts = cpu_bufts_init(tr->backend.get(), params.fast_backward && params.repacked_weights);
-    tr->base = base_weights_load(params.model_path, params.layer, bufts);
+    std::vector<int32_t> token_ids; // token_embd rows to load: those of the pairs (base-weights.h says why)
+    for (const soo_pair & p : pairs) for (const auto * seq : { &p.self, &p.other }) token_ids.insert(token_ids.end(), seq->begin(), seq->end());
+    tr->base = base_weights_load(params.model_path, params.layer, bufts, token_ids);
     if (params.fast_backward) tr->fast_bw = fast_backward_init(*tr->base, bufts, params.transposed_copies);
     if (params.log) {
         std::string where;
@@ -261,7 +263,16 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
     }
     if (!ggml_gallocr_alloc_graph(tr.galloc.get(), gf)) throw soo_error(SOO_ERROR_INTERNAL, "cannot allocate the training graph (out of memory?)");
 
-    graph_llama_set_inputs(in, pair.self, pair.other);
+    // token ids -> rows of the loaded token_embd (only the init pairs' rows are loaded)
+    auto rows = [&](const std::vector<int32_t> & ids) {
+        std::vector<int32_t> r(ids.size());
+        for (size_t i = 0; i < ids.size(); ++i) {
+            r[i] = base_weights_token_row(*tr.base, ids[i]);
+            if (r[i] < 0) throw soo_error(SOO_ERROR_BAD_INPUT, "token id " + std::to_string(ids[i]) + " is in none of the pairs this trainer was created with (only their embedding rows are loaded)");
+        }
+        return r;
+    };
+    graph_llama_set_inputs(in, rows(pair.self), rows(pair.other));
     if (dropout) {
         // inverted dropout: keep with probability 1-p, scale kept values by 1/(1-p)
         const float p = tr.params.dropout, keep = 1.0f / (1.0f - p);
