@@ -316,6 +316,13 @@ void test_errors() {
     expect_bad("qwen2 model", "llama", with([](auto & p, auto &) { p.model_path = g_tmp + "/soo-test-lm-qwen2.gguf"; }));
 }
 
+// CPU time of the process (all threads): robust to a crowded machine, unlike wall time.
+double cpu_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 // --- bench -------------------------------------------------------------------------------------------------
 
 void test_bench() {
@@ -334,16 +341,16 @@ void test_bench() {
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 3; ++i) lm_trainer_batch_loss(*tr, idx, false);
     const double fwd = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 3;
+    const double cpu0 = cpu_ms();
+    lm_trainer_batch_loss(*tr, idx, true);
+    const double cpu_step = cpu_ms() - cpu0; // forward + backward, no update: CPU time of all threads
+    size_t buf = 0;
+    for (const auto & kv : tr->graphs) buf = std::max(buf, ggml_gallocr_get_buffer_size(kv.second->galloc.get(), 0));
+    printf("    forward+backward CPU time %.1f ms (all threads); largest compute buffer %.1f MiB\n", cpu_step, buf / 1048576.0);
     std::sort(ms.begin() + 1, ms.end());
     printf("    step (median of steps 2..) %.1f ms; our forward %.1f ms; step / forward %.2f\n", ms[ms.size() / 2], fwd, ms[ms.size() / 2] / fwd);
 }
 
-// CPU time of the process (all threads): robust to a crowded machine, unlike wall time.
-double cpu_ms() {
-    timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 // Node-by-node CPU time of one step graph (forward + backward), summed by op: where the step goes.
 void test_profile() {
