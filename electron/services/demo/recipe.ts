@@ -58,14 +58,21 @@ const evalSchema = z.strictObject({
   maxTokens: posInt,
 });
 
+/**
+ * The default SOO recipe for the demo model, in the shape of an experiment config's `training` block
+ * (experiments/config.ts) plus the seeds. Starting point: organism-notes.md's one corner that changed
+ * behaviour (layer 0, mean positions, lr 5e-3, ~60 steps: 5 epochs of 52 pairs at batch 4 = 65 steps,
+ * LoRA r 8 on attn_q/attn_v); alpha and dropout are our choice (not given there).
+ */
 const sooSchema = z.strictObject({
   layer: z.number().int().min(0),
   positions: z.enum(['full', 'last', 'mean']),
-  lr: z.number().positive(),
-  steps: posInt,
+  targets: z.array(z.enum(['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'])).min(1),
   rank: posInt,
   alpha: z.number().positive(),
-  targets: z.array(z.string().min(1)).min(1),
+  dropout: z.number().min(0).lt(1),
+  lr: z.number().positive(),
+  epochs: posInt,
   batch: posInt,
   pairs: posInt,
   seeds: z.array(z.number().int().min(0)).min(1),
