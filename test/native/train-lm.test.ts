@@ -15,6 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildVocab, vocabMetadata } from '../../electron/services/demo/vocabulary.ts';
+import { makeRandomModel } from '../../electron/services/gguf/random-model.ts';
 import { readGgufHeader } from '../../electron/services/gguf/reader.ts';
 import type { NativeError, NativeLmProgress, NativeLmTrainOptions, SooNativeAddon } from '../../native/index.d.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
@@ -40,7 +42,13 @@ describe.skipIf(!addonBuilt)('trainLm (full-parameter LM training)', () => {
     addon = loadTestAddon();
     llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error, build: 'never' });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'soo-train-lm-'));
-    modelPath = await tinyModel({ arch: 'llama', type: 'f32', layers: 2, embd: 64, heads: 4, tieEmbeddings: true, ctx: 128 });
+    // the demo's kind of model: word-level vocabulary (a few hundred entries), F32, head tied to token_embd
+    modelPath = path.join(dir, 'lm.gguf');
+    const vocab = buildVocab(TEXTS);
+    await makeRandomModel({
+      arch: 'llama', out: modelPath, layers: 2, embd: 64, heads: 4, ff: 128, ctx: 128, type: 'f32', seed: 5, tieEmbeddings: true,
+      vocab: { metadata: vocabMetadata(vocab), nVocab: vocab.pieces.length },
+    });
     const model = await addon.loadModel(modelPath);
     // uneven weights: 1 on every third token, 0.1 elsewhere, 0 on the second token
     seqs = TEXTS.map((t) => {
@@ -173,7 +181,7 @@ describe.skipIf(!addonBuilt)('trainLm (full-parameter LM training)', () => {
     });
     const swapped = zeroLast.map((s) => {
       const tokens = Int32Array.from(s.tokens);
-      tokens[tokens.length - 1] = (tokens[tokens.length - 1]! + 17) % 200;
+      tokens[tokens.length - 1] = tokens[tokens.length - 1]! === 40 ? 41 : 40; // another id inside the vocabulary
       return { tokens, weights: s.weights };
     });
     const d = await run('zero-a.gguf', { seed: 7, sequences: zeroLast });
