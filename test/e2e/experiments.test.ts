@@ -100,6 +100,10 @@ describe.skipIf(!addonBuilt)('Experiments and Runs pages (browser harness, tiny 
     expect(view.scenarios.map((s) => s.key)).toEqual(['burglar-house/main', 'burglar-house/main/mirror']);
     expect(await t('bars-deceptive').locator('rect.after').count()).toBe(2);
     expect(await t('bars-deceptive').locator('path.err').count()).toBe(2);
+    // the self side (the pack's self-advising variant and its mirror): bars and its per-seed table
+    expect(view.selfSide.map((s) => s.key)).toEqual(['burglar-house/self', 'burglar-house/self/mirror']);
+    expect(await t('self-bars-honest').locator('rect.after').count()).toBe(2);
+    expect(await t('table-self_side').locator('tbody tr').count()).toBe(view.tables.find((x) => x.name === 'self_side')!.rows.length);
     // per-seed table = the stored per-seed rows
     const perSeed = view.tables.find((x) => x.name === 'per_seed')!;
     expect(await t('table-per_seed').locator('tbody tr').count()).toBe(perSeed.rows.length);
