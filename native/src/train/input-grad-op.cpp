@@ -21,7 +21,17 @@ constexpr int VL = 8, MRV = 2;  // 2 x 8 x 6 = 12 of 16 ymm
 #else
 constexpr int VL = 4, MRV = 2;  // SSE2 / NEON
 #endif
+#if defined(__GNUC__) || defined(__clang__)
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+#else
+// MSVC has no vector extensions: the same arithmetic on a plain struct (its auto-vectorizer does the rest)
+struct vf {
+    float x[VL];
+    vf operator+(float c) const { vf r; for (int i = 0; i < VL; ++i) r.x[i] = x[i] + c; return r; }
+    vf operator*(const vf & o) const { vf r; for (int i = 0; i < VL; ++i) r.x[i] = x[i] * o.x[i]; return r; }
+    vf & operator+=(const vf & o) { for (int i = 0; i < VL; ++i) x[i] += o.x[i]; return *this; }
+};
+#endif
 constexpr int NR = 6;           // tokens per micro-tile (the switch in input_grad_op_compute covers 1..6)
 constexpr int MR = MRV * VL;    // columns per micro-tile
 constexpr int P  = 256;         // panel width: columns of W dequantized together (whole blocks)
@@ -73,7 +83,7 @@ void micro(float * const * d, const float * __restrict w, const float * __restri
         for (int v = 0; v < MRV; ++v) x[v] = load(w + (size_t) k * P + v * VL);
 #pragma GCC unroll 8
         for (int j = 0; j < NT; ++j) {
-            const vf b = (vf){} + cb[k * NR + j];
+            const vf b = vf{} + cb[k * NR + j]; // broadcast
 #pragma GCC unroll 4
             for (int v = 0; v < MRV; ++v) acc[j][v] += b * x[v];
         }
