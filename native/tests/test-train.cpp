@@ -9,11 +9,15 @@
 //               W^T copies) vs ggml's OUT_PROD backward on the same base, and vs the F32 twin
 //   train       the SOO loss falls by >= 90% in a fixed number of steps
 //   determinism same seed -> byte-identical adapter; another seed -> different bytes
-//   errors      misaligned pair under full, layer out of range, token outside the vocabulary: soo_error
+//   errors      misaligned pair under full, layer out of range, token outside the vocabulary, a token in
+//               none of the init pairs (only their embedding rows are loaded): soo_error
 //   resume      cancel stops within one step; resume from the checkpoint continues the same loss curve
 //   adapter     the written adapter reads back with llama.cpp's keys and shapes
-//   timing      SOO step time / forward time of layers 0..L (printed, not asserted; --bench for a bigger model)
-// Usage: test-train [section ...] [--bench] [--threads N] [--tmp DIR]. Exit code 0 iff every run section passed.
+//   timing      SOO step time / forward time of layers 0..L for the three backwards, reps interleaved
+//               (printed, not asserted; --bench for the 0.5B shape, --type q8_0|q4_0|q4_k|f16)
+//   kernels     only when named: input-grad-op vs the forward mul_mat per weight shape (printed)
+// Usage: test-train [section ...] [--bench] [--threads N] [--type T] [--tmp DIR]. Exit code 0 iff every run
+// section passed.
 #include "errors.h"
 #include "gguf.h"
 #include "tiny-gguf.h"
