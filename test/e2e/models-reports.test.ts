@@ -279,6 +279,66 @@ describe('Models and Reports pages (browser harness)', () => {
     expect(errors.filter((e) => !blocked.includes(e))).toEqual([]);
     await page.screenshot({ path: path.join(SHOTS, 'reports-page.png'), fullPage: true });
   });
+
+  /** Calls the contract through the harness, as the renderer does; a job entry resolves with the job's result. */
+  async function call<T>(name: string, input: unknown): Promise<T> {
+    // listen before calling: a small job can end before the call's answer arrives
+    const ended = new Map<string, { ok: boolean; result?: unknown; error?: unknown }>();
+    const waiters = new Map<string, (d: { ok: boolean; result?: unknown; error?: unknown }) => void>();
+    const off = harness.services.jobs.subscribe((m) => {
+      if (m.name !== 'onJobDone') return;
+      const d = m.data as { jobId: string; ok: boolean; result?: unknown; error?: unknown };
+      ended.set(d.jobId, d);
+      waiters.get(d.jobId)?.(d);
+    });
+    try {
+      const res = (await (await fetch(`${harness.url}api/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) })).json()) as {
+        ok: boolean;
+        value?: { jobId?: string };
+        error?: unknown;
+      };
+      if (!res.ok) throw new Error(`${name}: ${JSON.stringify(res.error)}`);
+      const jobId = res.value?.jobId;
+      if (!jobId) return res.value as T;
+      const done = ended.get(jobId) ?? (await new Promise<{ ok: boolean; result?: unknown; error?: unknown }>((resolve) => waiters.set(jobId, resolve)));
+      if (!done.ok) throw new Error(`${name} job: ${JSON.stringify(done.error)}`);
+      return done.result as T;
+    } finally {
+      off();
+    }
+  }
+
+  it('previews an RL report (inline style attributes set through the CSSOM) under the CSP; tables are for experiments only', async () => {
+    const tiny = { episodes: 4, episodeLength: 30, batchSize: 32, updateEvery: 15, warmupSteps: 40, logEvery: 2, checkpointEvery: 2, evalEpisodes: 2 };
+    const runIds = (r: { runs: { run_id: string }[] }) => r.runs.map((x) => x.run_id);
+    const deceptive = runIds(await call('rl.trainStart', { mode: 'deceptive', seeds: [1], ...tiny }));
+    const honest = runIds(await call('rl.trainStart', { mode: 'honest', seeds: [1], ...tiny }));
+    const soo = runIds(await call('rl.sooStart', { fromRunIds: deceptive, ...tiny }));
+    await call('rl.reportStart', { deceptive, honest, soo, episodes: 4, episodeCounts: [1] });
+    const report = harness.services.runs.list({ kind: 'rl' }).find((r) => (r.config as { action?: string }).action === 'report')!;
+    const html = (await call<{ text: string }>('reports.html', { runId: report.id })).text;
+    const styled = (html.match(/\sstyle="/g) ?? []).length;
+    expect(styled).toBeGreaterThan(0); // the RL report has inline style attributes
+
+    await page.goto(harness.url);
+    await t('nav-reports').click();
+    await t('page-reports').waitFor();
+    const row = page.locator(`[data-testid="reports-run"][data-run="${report.id}"]`);
+    await row.waitFor();
+    for (const id of [...deceptive, ...honest, ...soo]) expect(await page.locator(`[data-testid="reports-run"][data-run="${id}"]`).count()).toBe(0); // RL runs without a report are not listed
+    await row.getByTestId('reports-pick').check();
+    await expect.poll(() => t('reports-frame').getAttribute('data-run')).toBe(report.id);
+    const inner = page.frameLocator('[data-testid="reports-frame"]');
+    await expect.poll(() => inner.locator('[data-report-style]').count()).toBe(styled);
+    // every former attribute's declarations are in force (the grid legends: font-size .7rem)
+    const display = await inner.locator('[data-report-style]').evaluateAll((els) => els.map((el) => (el as unknown as { style: { cssText: string } }).style.cssText));
+    expect(display.every((text) => text.length > 0)).toBe(true);
+    expect(display.some((text) => text.includes('font-size: 0.7rem'))).toBe(true);
+    expect(await t('reports-csv').isDisabled()).toBe(true);
+    expect(await t('reports-save-html').isDisabled()).toBe(false);
+    expect(await page.evaluate(() => window.__csp)).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, 'reports-rl.png'), fullPage: true });
+  }, 300_000);
 });
 
 describe('report preview: styles lifted out of the text before parsing (no browser)', () => {
