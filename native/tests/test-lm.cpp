@@ -235,12 +235,15 @@ void test_train() {
     for (int i = 0; i < 4; ++i) seqs.push_back(make_seq(12, 64, 10 + i));
     lm_train_params p = base_params(path);
     p.steps = 80; p.batch = 4; p.lr = 1e-2f; p.lr_min = 1e-3f; p.warmup = 5; p.weight_decay = 0.01f; p.grad_clip = 1.0f;
+    p.frozen = { "token_embd.weight", "blk.1.ffn_up.weight" };
     auto tr = lm_trainer_init(p, seqs);
     const std::vector<float> embd0 = read_f32(tr->model->tok_embd);
+    const std::vector<float> up0 = read_f32(tr->model->layers[1].ffn_up), gate0 = read_f32(tr->model->layers[1].ffn_gate);
     const lm_train_result r = lm_trainer_run(*tr, nullptr, nullptr);
     printf("    loss %.4f -> %.4f in %lld steps\n", r.losses.front(), r.losses.back(), (long long) r.steps);
     check(r.losses.back() <= (1.0 - TRAIN_DROP) * r.losses.front(), "loss falls by >= 95% memorising 4 sequences");
-    check(read_f32(tr->model->tok_embd) == embd0, "frozen token_embd keeps its values");
+    check(read_f32(tr->model->tok_embd) == embd0 && read_f32(tr->model->layers[1].ffn_up) == up0, "frozen token_embd and blk.1.ffn_up keep their values");
+    check(read_f32(tr->model->layers[1].ffn_gate) != gate0, "a trainable neighbour (blk.1.ffn_gate) changed");
     check(std::fabs(lm_trainer_lr(p, 0) - p.lr / 5) < 1e-9 && std::fabs(lm_trainer_lr(p, 5) - p.lr) < 1e-9 &&
           lm_trainer_lr(p, 79) > p.lr_min && lm_trainer_lr(p, 79) < p.lr_min * 1.01f, "schedule: warmup to lr, cosine towards lrMin");
 }

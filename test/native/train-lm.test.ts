@@ -115,6 +115,22 @@ describe.skipIf(!addonBuilt)('trainLm (full-parameter LM training)', () => {
     expect(after[1]!).toBeLessThan(before[1]!); // training moved the model that llama.cpp loads
   }, 300_000);
 
+  it('an untied head (output.weight) is trained too, and its loss still matches llama.cpp', async () => {
+    const untied = path.join(dir, 'untied.gguf');
+    const vocab = buildVocab(TEXTS);
+    await makeRandomModel({
+      arch: 'llama', out: untied, layers: 2, embd: 64, heads: 4, ff: 128, ctx: 128, type: 'f32', seed: 6, tieEmbeddings: false,
+      vocab: { metadata: vocabMetadata(vocab), nVocab: vocab.pieces.length },
+    });
+    const out = path.join(dir, 'untied-trained.gguf');
+    await addon.trainLm(options({ modelPath: untied, outPath: out, steps: 5, lr: 5e-3 })).promise;
+    const ours = await trainerLoss(out);
+    const ref = await llamaCppLoss(out);
+    expect(Math.abs(ours - ref) / ref).toBeLessThanOrEqual(CE_REL_TOLERANCE);
+    expect(tensorReader(out).get('output.weight')).not.toEqual(tensorReader(untied).get('output.weight'));
+    expect(tensorReader(out).get('token_embd.weight')).toEqual(tensorReader(untied).get('token_embd.weight'));
+  }, 120_000);
+
   it('memorises a few sequences; node-llama-cpp loads the result and continues a memorised prefix', async () => {
     const memo = seqs.map((s) => ({ tokens: s.tokens, weights: new Float32Array(s.tokens.length).fill(1) }));
     const seen: NativeLmProgress[] = [];
