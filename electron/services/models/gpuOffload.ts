@@ -67,7 +67,7 @@ export class GpuOffload {
     if (modelPath !== undefined) {
       const { path, info } = await readGgufHeader(modelPath);
       const insights = await GgufInsights.from(info, llama);
-      const gpuLayers = backend === false ? 0 : await insights.configurationResolver.resolveModelGpuLayers('auto');
+      const gpuLayers = backend === false ? 0 : (await insights.configurationResolver.resolveModelGpuLayersV2('auto')).gpuLayers;
       auto = { modelPath: path, gpuLayers, totalLayers: insights.totalLayers };
     }
     return { backend, devices, vram: vram ? { total: vram.total, free: vram.free } : null, setting: this.setting(), auto };
