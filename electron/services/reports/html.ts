@@ -84,7 +84,7 @@ export function experimentReportHtml(s: ExperimentSummary, env: ReportEnvironmen
     : '';
   const mt = s.mtBench;
   const mtLine = mt?.before
-    ? `<p>MT-Bench-style score (local judge, 1-10): ${score(mt.before.score)} before (${mt.before.rated} of ${mt.before.n} judgements readable), ${mt.after ? `${score(mt.after.mean)} ± ${score(mt.after.sd)}` : 'n/a'} after over ${mt.after?.perSeed.length ?? 0} seeds.</p>`
+    ? `<p>MT-Bench-style score (local judge, 1-10): ${score(mt.before.score)} before (${mt.before.rated} of ${mt.before.n} judgements readable), ${mt.after ? `${score(mt.after.mean)} ± ${score(mt.after.sd)}` : 'n/a'} after over ${mt.afterRuns.length} seed${mt.afterRuns.length === 1 ? '' : 's'} (${mt.after?.perSeed.length ?? 0} with a readable rating).</p>`
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">

@@ -267,7 +267,7 @@ describe('MT-Bench aggregation and resume (fake judge)', () => {
       ['seed 1', null, 0, 5],
     ]);
     const html = experimentReportHtml(s, { appVersion: 't', platform: 'p', node: 'n', generatedAt: 'g' });
-    expect(html).toContain('MT-Bench-style score (local judge, 1-10): 7.00 before (4 of 5 judgements readable), 6.50 ± 0.00 after over 1 seeds.');
+    expect(html).toContain('MT-Bench-style score (local judge, 1-10): 7.00 before (4 of 5 judgements readable), 6.50 ± 0.00 after over 2 seeds (1 with a readable rating).');
     expect(html).toContain('<table class="mtbench">');
   });
 
