@@ -106,10 +106,11 @@ lm_graph lm_graph_build(ggml_context * ctx, const lm_model & m, int64_t T, int64
 }
 
 lm_batch lm_batch_make(const std::vector<const std::vector<int32_t> *> & tokens, const std::vector<const std::vector<float> *> & weights,
-                       int64_t n_vocab) {
+                       int64_t n_vocab, int64_t pad_multiple) {
     lm_batch b;
     b.B = (int64_t) tokens.size();
     for (const auto * t : tokens) b.T = std::max<int64_t>(b.T, (int64_t) t->size());
+    b.T = (b.T + pad_multiple - 1) / pad_multiple * pad_multiple;
     const int64_t N = b.T * b.B;
     b.tokens.assign(N, 0);
     b.target.resize(N);

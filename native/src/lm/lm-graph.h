@@ -52,6 +52,8 @@ lm_graph lm_graph_build(ggml_context * ctx, const lm_model & m, int64_t T, int64
 // Uploads a batch made by lm_batch_make (after the graph is allocated).
 void lm_graph_set_inputs(const lm_graph_inputs & in, const lm_batch & batch);
 
-// Pads `seqs` (token ids, weights of the same length; weights[0] unused) to the longest of them.
+// Pads `seqs` (token ids, weights of the same length; weights[0] unused) to the longest of them rounded up
+// to a multiple of `pad_multiple` (fewer distinct shapes, so fewer graphs to build; padding rows cost compute
+// but change no result: they have weight 0 and sit after every real token).
 lm_batch lm_batch_make(const std::vector<const std::vector<int32_t> *> & tokens, const std::vector<const std::vector<float> *> & weights,
-                       int64_t n_vocab);
+                       int64_t n_vocab, int64_t pad_multiple = 1);

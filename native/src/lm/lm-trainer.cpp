@@ -223,7 +223,7 @@ float lm_trainer_batch_loss(lm_trainer & tr, const std::vector<int64_t> & idx, b
     std::vector<const std::vector<int32_t> *> tk;
     std::vector<const std::vector<float> *>   w;
     for (int64_t i : idx) { tk.push_back(&tr.seqs[i].tokens); w.push_back(&tr.seqs[i].weights); }
-    const lm_batch batch = lm_batch_make(tk, w, tr.model->hp.n_vocab);
+    const lm_batch batch = lm_batch_make(tk, w, tr.model->hp.n_vocab, LM_PAD_MULTIPLE);
 
     lm_step_graph & sg = step_graph(tr, batch.T, batch.B, backward);
     lm_graph_set_inputs(sg.g.in, batch);

@@ -6,7 +6,7 @@
 // (llm.c / nanoGPT's split). lm_trainer_run then does, per step s (0-based):
 //   1. take the next B = min(batch, n_sequences) sequences of an endless stream made of per-epoch
 //      Fisher-Yates permutations drawn from (seed, RNG_SHUFFLE, epoch) (rng.h): the step is the whole state;
-//   2. pad them to the batch's longest (T), fetch the graph built for this T (built and planned once per T),
+//   2. pad them to the batch's longest rounded up to LM_PAD_MULTIPLE (T), fetch the graph built for this T (built and planned once per T),
 //      run forward + backward into the optimizer's gradient accumulators;
 //   3. optional global-norm clipping (host loop in double over the accumulators, fixed order);
 //   4. lr(s) = linear warmup over `warmup` steps to lr, then cosine decay to lr_min at the last step;
@@ -33,6 +33,9 @@
 
 // Step graphs kept (each with its compute buffer, ~100 MB at the demo size); the least recently used goes.
 const int LM_MAX_GRAPHS = 4;
+// Batches are padded to a multiple of this many tokens: lengths spread over 50..80 then need <= 4 shapes
+// (a new shape costs a graph build and a first touch of its ~200 MB buffer, ~100 ms at the demo size).
+const int64_t LM_PAD_MULTIPLE = 8;
 
 struct lm_sequence {
     std::vector<int32_t> tokens;
