@@ -73,7 +73,7 @@ export function registerRunsCommands(program: Command): void {
           const run = services.runs.get(id);
           if (!run) throw notFound(`no run with id "${id}"`, { hint: 'soo-lab runs list shows the runs there are' });
           const out = path.resolve(flags.out);
-          const data = exportRun(services.runs, run);
+          const data = exportRun(services.runs, run, (runId) => services.experiments.mtBenchJudgements(runId));
           writeFileSync(out, `${JSON.stringify(data, null, 1)}\n`);
           const count = (e: { children: unknown[] }): number => 1 + (e.children as { children: unknown[] }[]).reduce((s, c) => s + count(c), 0);
           return { out, runs: count(data), run_id: id };

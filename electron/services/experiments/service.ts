@@ -21,6 +21,7 @@ import type { ExperimentBackends } from './backends.ts';
 import { resolveExperimentConfig, type ExperimentConfig } from './config.ts';
 import { createEngineBackends } from './engineBackends.ts';
 import { readMtBenchQuestions, type MtBenchQuestion } from './mtbenchQuestions.ts';
+import { MtBenchRepository, type MtBenchJudgementRow } from './mtbenchStore.ts';
 import type { ResolvedPacks } from './plan.ts';
 import { ExperimentRunner, type RunExperimentOptions } from './runner.ts';
 import { readExperimentSummary, type ExperimentSummary } from './summary.ts';
@@ -121,6 +122,11 @@ export class ExperimentService {
     } finally {
       await backends.dispose();
     }
+  }
+
+  /** The MT-Bench judgements stored for a run (an MT-Bench stage's child run); [] for others. */
+  mtBenchJudgements(runId: string): MtBenchJudgementRow[] {
+    return new MtBenchRepository(this.#o.store.db).list(runId);
   }
 
   summary(runId: string): ExperimentSummary {

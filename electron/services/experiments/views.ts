@@ -87,7 +87,7 @@ export class ExperimentViews {
 
   exportJson(runId: string): ExportText {
     const run = this.#require(runId);
-    return { fileName: `run-${runId}.json`, mimeType: 'application/json', text: `${JSON.stringify(exportRun(this.#o.runs, run), null, 1)}\n` };
+    return { fileName: `run-${runId}.json`, mimeType: 'application/json', text: `${JSON.stringify(exportRun(this.#o.runs, run, (id) => this.#o.experiments.mtBenchJudgements(id)), null, 1)}\n` };
   }
 
   reportHtml(runId: string): ExportText {

@@ -26,6 +26,7 @@ import { ExperimentService } from '../../../electron/services/experiments/servic
 import { loadModel } from '../../../electron/services/models/modelFile.ts';
 import { RESOURCES_DIR } from '../../../electron/services/paths.ts';
 import { experimentReportHtml } from '../../../electron/services/reports/html.ts';
+import { exportRun } from '../../../electron/services/reports/runExport.ts';
 import { experimentTables } from '../../../electron/services/reports/tables.ts';
 import { ScenarioService } from '../../../electron/services/scenarios/service.ts';
 import { openDatabase, PackRepository, RunRepository, type Store } from '../../../electron/services/store/index.ts';
@@ -269,6 +270,13 @@ describe('MT-Bench aggregation and resume (fake judge)', () => {
     const html = experimentReportHtml(s, { appVersion: 't', platform: 'p', node: 'n', generatedAt: 'g' });
     expect(html).toContain('MT-Bench-style score (local judge, 1-10): 7.00 before (4 of 5 judgements readable), 6.50 ± 0.00 after over 2 seeds (1 with a readable rating).');
     expect(html).toContain('<table class="mtbench">');
+    // the run export carries the judgements of the MT-Bench stages, and only there
+    const exported = exportRun(db.runs, s.run, (id) => new MtBenchRepository(db.store.db).list(id));
+    const withRows = exported.children.filter((c) => c.mtbenchJudgements);
+    expect(withRows.map((c) => c.run.name).sort()).toEqual(['baseline: mtbench', 'seed 0: mtbench', 'seed 1: mtbench']);
+    expect(withRows.find((c) => c.run.name === 'seed 1: mtbench')!.mtbenchJudgements!.map((r) => r.judgeOutput)).toEqual(
+      new MtBenchRepository(db.store.db).list(seed1.id).map((r) => r.judgeOutput),
+    );
   });
 
   it('resumes after a kill during the second MT-Bench stage: same judgements, none twice', async () => {
