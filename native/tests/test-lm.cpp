@@ -308,6 +308,11 @@ void test_errors() {
     expect_bad("too long", "context", with([](auto &, auto & s) { s[0].tokens.assign(513, 1); s[0].weights.assign(513, 1.0f); }));
     expect_bad("unknown frozen", "frozen[1]", with([](auto & p, auto &) { p.frozen = { "token_embd.weight", "blk.9.attn_q.weight" }; }));
     expect_bad("missing file", "nope.gguf", with([](auto & p, auto &) { p.model_path = g_tmp + "/nope.gguf"; }));
+    tiny_gguf_params big; big.n_head_kv = 4; big.n_embd = 16; big.n_ff = 16; big.n_layer = 1; big.n_vocab = 65536;
+    tiny_gguf_write(g_tmp + "/soo-test-lm-bigvocab.gguf", big);
+    expect_bad("logits over 2^31 entries", "lower batch", with([](auto & p, auto & s) { // 64 x 512 x 65536 = 2^31
+        p.model_path = g_tmp + "/soo-test-lm-bigvocab.gguf"; p.batch = 64; s.assign(64, make_seq(512, 48, 1));
+    }));
     tiny_gguf_params q; q.n_head_kv = 4; q.type = GGML_TYPE_Q8_0; q.n_embd = 64; q.n_vocab = 48;
     tiny_gguf_write(g_tmp + "/soo-test-lm-q8.gguf", q);
     expect_bad("quantized model", "F32", with([](auto & p, auto &) { p.model_path = g_tmp + "/soo-test-lm-q8.gguf"; }));

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <numeric>
 
@@ -68,6 +69,15 @@ void validate_against_model(const lm_train_params & p, const std::vector<lm_sequ
             throw soo_error(SOO_ERROR_BAD_INPUT, "trainLm: frozen[" + std::to_string(i) + "] = '" + p.frozen[i] + "' is not a tensor of '" +
                             m.path + "' (e.g. token_embd.weight, blk.0.attn_q.weight, output_norm.weight)", m.path);
         }
+    }
+    // the loss gathers target probabilities by an int32 flat index over [n_vocab, T*B]
+    int64_t longest = 0;
+    for (const lm_sequence & q : seqs) longest = std::max<int64_t>(longest, (int64_t) q.tokens.size());
+    const int64_t T = (longest + LM_PAD_MULTIPLE - 1) / LM_PAD_MULTIPLE * LM_PAD_MULTIPLE;
+    const int64_t B = std::min<int64_t>(p.batch, (int64_t) seqs.size());
+    if (T * B * m.hp.n_vocab >= INT32_MAX) {
+        throw soo_error(SOO_ERROR_BAD_INPUT, "trainLm: batch " + std::to_string(B) + " x " + std::to_string(T) + " tokens x vocabulary " +
+                        std::to_string(m.hp.n_vocab) + " is too large for one step (logits over 2^31 entries): lower batch", m.path);
     }
     for (size_t i = 0; i < seqs.size(); ++i) {
         const std::string f = "sequences[" + std::to_string(i) + "]";
