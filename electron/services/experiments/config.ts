@@ -119,6 +119,8 @@ export const experimentConfigInput = z.strictObject({
           maxTokens: z.int().min(1).default(512),
           /** New tokens per judge reply (explanation + rating). */
           judgeMaxTokens: z.int().min(1).default(256),
+          /** The evaluated model's prompt format for MT-Bench: its chat template ('auto', as MT-Bench is meant) or raw text. */
+          chatTemplate: z.enum(['auto', 'none']).default('auto'),
         })
         .nullable()
         .default(null),

@@ -207,11 +207,11 @@ export class ExperimentRunner {
           experiment,
           stage,
           'eval',
-          { capability: 'mtbench', ...mt, judgeSha256: this.#o.mtBench?.judgeSha256 ?? null, questionCount: questions.length, chatTemplate: config.evaluation.chatTemplate },
+          { capability: 'mtbench', ...mt, judgeSha256: this.#o.mtBench?.judgeSha256 ?? null, questionCount: questions.length },
           adapter,
         );
         const result = await backends.mtBench(
-          { adapterPath: adapter?.path ?? null, questions, judgeModel: mt.judgeModel, maxTokens: mt.maxTokens, judgeMaxTokens: mt.judgeMaxTokens, chatTemplate: config.evaluation.chatTemplate },
+          { adapterPath: adapter?.path ?? null, questions, judgeModel: mt.judgeModel, maxTokens: mt.maxTokens, judgeMaxTokens: mt.judgeMaxTokens, chatTemplate: mt.chatTemplate },
           call,
         );
         new MtBenchRepository(this.#o.db).add(child.id, result.rows);

@@ -72,7 +72,7 @@ function config(questions: string, judgeModel: string, extra: Record<string, unk
     generalisation: [],
     control: null,
     mirror: false,
-    evaluation: { n: 2, maxTokens: 4 },
+    evaluation: { n: 2, maxTokens: 4, chatTemplate: 'none' }, // MT-Bench keeps its own format (chat template by default)
     training: { pairs: 2, epochs: 1, batch: 2 },
     latent: { pairs: 2, layers: [0] },
     capability: { perplexity: false, mtBench: { questions, judgeModel, maxTokens: 6, judgeMaxTokens: 12, ...extra } },
@@ -202,7 +202,7 @@ describe('MT-Bench in the config check', () => {
     writeQuestions(good);
     const input = (questions: string, judgeModel: string) => ({ model, capability: { mtBench: { questions, judgeModel } } });
     const checked = await service.check(input(path.relative(process.cwd(), good), model));
-    expect(checked.config.capability.mtBench).toEqual({ questions: good, judgeModel: model, maxTokens: 512, judgeMaxTokens: 256 });
+    expect(checked.config.capability.mtBench).toEqual({ questions: good, judgeModel: model, maxTokens: 512, judgeMaxTokens: 256, chatTemplate: 'auto' });
     expect(checked.mtBenchQuestions).toHaveLength(3);
 
     const bad = path.join(dir, 'bad.jsonl');
