@@ -3,8 +3,10 @@
 // Q4_K/... on AMX CPUs, repacked Q4_0/Q4_K/IQ4_NL for AVX2/NEON GEMMs); llama.cpp puts weights there, so
 // our forward should too or it is slower than the llama.cpp forward it is compared with.
 // Those buffers only serve MUL_MAT (and reading them back gives the repacked layout), so a weight may live
-// there only if the graph uses it in MUL_MAT alone: true with fast-backward (which also re-reads the
-// original bytes from the file), false with ggml's OUT_PROD backward.
+// there only if the graph uses it in MUL_MAT alone: true when fast-backward gives it a W^T copy (made from
+// the original bytes re-read from the file), false for input-grad-op (it reads W's rows) and for ggml's
+// OUT_PROD backward. soo_train_params.repacked_weights (default off) asks for them; TRAINING.md weighs the
+// speed against the copies' memory.
 // Does not: choose GPU buffers.
 #pragma once
 
