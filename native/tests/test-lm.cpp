@@ -10,7 +10,9 @@
 //   train       memorising a few sequences: loss falls by >= 95%; frozen tensors keep their bytes
 //   determinism same seed -> byte-identical output file; another seed -> different bytes
 //   errors      bad settings and inputs throw soo_error bad_input naming the field / file
-//   bench       demo-size step time (4 layers, n_embd 128, n_ff 344, vocab 700, batch 64 x 64): --threads N
+//   bench       demo-size step time (4 layers, n_embd 128, n_ff 344, vocab 700, batch 64 x 64): --threads N,
+//               --ff N, --vocab N, --no-fast-backward
+//   profile     CPU time per node of one step graph, summed by op (same options)
 // Usage: test-lm [section ...] [--threads N] [--tmp DIR]. Exit code 0 iff every run section passed.
 #include "errors.h"
 #include "lm/lm-trainer.h"
@@ -38,6 +40,8 @@ std::string g_tmp = "/tmp";
 int         g_failures = 0;
 int         g_threads  = 2;
 bool        g_fast_bw  = true;   // profile/bench: --no-fast-backward compares with ggml's OUT_PROD backward
+int64_t     g_ff       = 344;    // bench/profile: --ff N (n_ff of the demo-shape model)
+int64_t     g_vocab    = 700;    // bench/profile: --vocab N
 
 // Tolerances, each with its reason.
 const double GRAD_REL_TOL  = 1e-2;  // float32 forward: central differences with h = 1e-2 keep ~1e-3 of noise+curvature
@@ -334,10 +338,10 @@ double cpu_ms() {
 // --- bench -------------------------------------------------------------------------------------------------
 
 void test_bench() {
-    printf("bench: demo size (4 layers, n_embd 128, 4 heads, n_ff 344, vocab 700), batch 64 x 64 tokens, %d threads\n", g_threads);
-    const std::string path = tiny_model("bench", 700, 4, 128, 344);
+    printf("bench: demo size (4 layers, n_embd 128, 4 heads, n_ff %lld, vocab %lld), batch 64 x 64 tokens, %d threads\n", (long long) g_ff, (long long) g_vocab, g_threads);
+    const std::string path = tiny_model("bench-" + std::to_string(g_ff) + "-" + std::to_string(g_vocab), g_vocab, 4, 128, g_ff);
     std::vector<lm_sequence> seqs;
-    for (int i = 0; i < 64; ++i) seqs.push_back(make_seq(64, 700, 100 + i));
+    for (int i = 0; i < 64; ++i) seqs.push_back(make_seq(64, g_vocab, 100 + i));
     lm_train_params p = base_params(path);
     p.steps = 6; p.batch = 64; p.lr = 2e-3f; p.n_threads = g_threads; p.fast_backward = g_fast_bw;
     auto tr = lm_trainer_init(p, seqs);
@@ -374,9 +378,9 @@ void test_bench() {
 // Node-by-node CPU time of one step graph (forward + backward), summed by op: where the step goes.
 void test_profile() {
     printf("profile: demo size, batch 64 x 64, %d threads, CPU ms per node computed alone (spinning threads count too)\n", g_threads);
-    const std::string path = tiny_model("bench", 700, 4, 128, 344);
+    const std::string path = tiny_model("bench-" + std::to_string(g_ff) + "-" + std::to_string(g_vocab), g_vocab, 4, 128, g_ff);
     std::vector<lm_sequence> seqs;
-    for (int i = 0; i < 64; ++i) seqs.push_back(make_seq(64, 700, 100 + i));
+    for (int i = 0; i < 64; ++i) seqs.push_back(make_seq(64, g_vocab, 100 + i));
     lm_train_params p = base_params(path);
     p.batch = 64; p.n_threads = g_threads; p.fast_backward = g_fast_bw;
     auto tr = lm_trainer_init(p, seqs);
@@ -390,7 +394,7 @@ void test_profile() {
     std::vector<const std::vector<int32_t> *> tk;
     std::vector<const std::vector<float> *> wt;
     for (const auto & s : seqs) { tk.push_back(&s.tokens); wt.push_back(&s.weights); }
-    const lm_batch batch = lm_batch_make(tk, wt, 700, LM_PAD_MULTIPLE);
+    const lm_batch batch = lm_batch_make(tk, wt, g_vocab, LM_PAD_MULTIPLE);
     for (int rep = 0; rep < 2; ++rep) {
         lm_graph_set_inputs(sg.g.in, batch); // the allocator recycles input memory: upload before each pass
         for (int i = 0; i < ggml_graph_n_nodes(sg.gf); ++i) {
@@ -430,6 +434,8 @@ int main(int argc, char ** argv) {
         if (arg == "--tmp" && i + 1 < argc) g_tmp = argv[++i];
         else if (arg == "--threads" && i + 1 < argc) g_threads = atoi(argv[++i]);
         else if (arg == "--no-fast-backward") g_fast_bw = false;
+        else if (arg == "--ff" && i + 1 < argc) g_ff = atoll(argv[++i]);
+        else if (arg == "--vocab" && i + 1 < argc) g_vocab = atoll(argv[++i]);
         else sections.insert(arg);
     }
     if (getenv("LM_FTZ")) _mm_setcsr(_mm_getcsr() | 0x8040);

@@ -2,10 +2,10 @@
  * bench-train-lm: one full-parameter LM training step (trainLm: forward + backward + AdamW over the whole
  * model) vs llama.cpp's forward pass of the same tokens, in ONE process, same model and threads.
  *
- *   npm run bench:train-lm [-- --threads 2 --batch 64 --tokens 64 --reps 3 --steps 3 --words 440]
+ *   npm run bench:train-lm [-- --threads 2 --batch 64 --tokens 64 --reps 3 --steps 3 --words 440 --ff 344]
  *
  * The model has the demo organism's shape (organism-notes.md): llama, 4 layers, n_embd 128, 4 heads,
- * n_ff 344, context 128, F32, head tied to the frozen token_embd, and a word-level vocabulary of `words`
+ * n_ff 344 (--ff; a multiple of 16 lets ggml-cpu's tiled F32 GEMM take the n_ff-deep products), context 128, F32, head tied to the frozen token_embd, and a word-level vocabulary of `words`
  * words + the demo tokenizer's control and byte tokens (~700 entries; electron/services/demo/vocabulary.ts).
  * Written into os.tmpdir()/soo-lab-bench (reused by later runs).
  *   step      trainLm with `batch` sequences of `tokens` tokens per step, `steps` steps per rep; the first
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     reps: { type: 'string', default: '3' },
     steps: { type: 'string', default: '3' },
     words: { type: 'string', default: '440' },
+    ff: { type: 'string', default: '344' },
   },
 });
 const THREADS = Number(args.threads);
@@ -43,6 +44,7 @@ const N_TOKENS = Number(args.tokens);
 const REPS = Number(args.reps);
 const STEPS = Number(args.steps);
 const N_WORDS = Number(args.words);
+const N_FF = Number(args.ff);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,12 +61,12 @@ async function benchModel(): Promise<{ file: string; nVocab: number }> {
   const vocab = buildVocab([syntheticWords(N_WORDS).join(' ')]);
   const nVocab = vocab.pieces.length;
   const dir = path.join(os.tmpdir(), 'soo-lab-bench');
-  const file = path.join(dir, `demo-shape-llama-f32-v${nVocab}.gguf`);
+  const file = path.join(dir, `demo-shape-llama-f32-ff${N_FF}-v${nVocab}.gguf`);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(dir, { recursive: true });
     console.error(`[bench] generating ${file} ...`);
     await makeRandomModel({
-      arch: 'llama', out: file, layers: 4, embd: 128, heads: 4, ff: 344, ctx: 128, type: 'f32', seed: 1, tieEmbeddings: true,
+      arch: 'llama', out: file, layers: 4, embd: 128, heads: 4, ff: N_FF, ctx: 128, type: 'f32', seed: 1, tieEmbeddings: true,
       vocab: { metadata: vocabMetadata(vocab), nVocab },
     });
   }
