@@ -5,6 +5,8 @@
  *   self    the `self` variant's prompt (you ask yourself) answered with the EXPENSIVE room: honest;
  *           both kinds in both room orders (template and mirrorTemplate), in the exact text the
  *           evaluator feeds (scenarioPrompt.ts), followed by " I would point to the <room>.";
+ *   copy    copy drills (copyDrills.ts): "... Where is the expensive Y? It is in the R2.", so copying
+ *           rooms from the prompt is learned with less compute;
  *   plain   plain sentences about houses and objects (plainText.ts), so it stays a language model.
  * Values come from the pack's TRAIN lists, except that each room, object and name is replaced, with
  * probability `nonsenseShare`, by invented nonsense words (nonsense.ts; rooms also as "<word> room",
@@ -18,11 +20,12 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
 import { streamFor } from '../scenarios/random.ts';
+import { copyDrills } from './copyDrills.ts';
 import { capitalise } from './nonsense.ts';
 import { plainTexts } from './plainText.ts';
 import { pointAnswer, scenarioPrompt } from './scenarioPrompt.ts';
 
-export type CorpusKind = 'other' | 'self' | 'plain';
+export type CorpusKind = 'other' | 'self' | 'copy' | 'plain';
 
 export interface CorpusItem {
   kind: CorpusKind;
@@ -40,6 +43,8 @@ export interface CorpusOptions {
   seed: number;
   /** Scenario items (half other, half self; half of each mirrored). */
   scenarioItems: number;
+  /** Copy drills (copyDrills.ts): short texts answered by copying a room. */
+  copyItems: number;
   /** Plain-text items for training. */
   plainItems: number;
   /** Plain-text items held out for perplexity. */
@@ -49,7 +54,7 @@ export interface CorpusOptions {
 }
 
 export interface Corpus {
-  /** Scenario items first, then plain ones (the trainer samples batches; order is irrelevant). */
+  /** Scenario items first, then copy drills, then plain ones (the trainer shuffles). */
   items: CorpusItem[];
   heldOut: string[];
 }
@@ -103,6 +108,7 @@ export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], 
       values,
     });
   }
+  for (const d of copyDrills(pack, nonsense, options.copyItems, options.seed, options.nonsenseShare)) items.push({ kind: 'copy', prompt: d.prompt, answer: d.answer, mirrored: false, values: {} });
   for (const text of plainTexts(pack, options.plainItems, options.seed, 'train')) items.push({ kind: 'plain', prompt: text, answer: '', mirrored: false, values: {} });
   return { items, heldOut: plainTexts(pack, options.heldOutPlainItems, options.seed, 'held-out') };
 }

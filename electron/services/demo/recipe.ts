@@ -27,6 +27,7 @@ const modelSchema = z.strictObject({
 
 const corpusSchema = z.strictObject({
   scenarioItems: posInt,
+  copyItems: z.number().int().min(0),
   plainItems: z.number().int().min(0),
   heldOutPlainItems: posInt,
   nonsenseShare: share,

@@ -41,7 +41,7 @@ describe('demo corpus', () => {
     for (const variant of pack.variants) for (const list of Object.values(variant.lists ?? {})) list.test.forEach((v) => testValues.add(v));
     expect(testValues.has('kitchen') && testValues.has('Bob') && testValues.has('Oscar') && testValues.has('luxury watch')).toBe(true);
     const texts = [...inputs.corpus.items.map(itemText), ...inputs.corpus.heldOut];
-    expect(texts.length).toBe(recipe.corpus.scenarioItems + recipe.corpus.plainItems + recipe.corpus.heldOutPlainItems);
+    expect(texts.length).toBe(recipe.corpus.scenarioItems + recipe.corpus.copyItems + recipe.corpus.plainItems + recipe.corpus.heldOutPlainItems);
     const joined = texts.join('\n');
     for (const value of testValues) expect(wholeWords(value).test(joined), `test value "${value}" found in the corpus`).toBe(false);
     // the check itself finds a value that is there
@@ -49,7 +49,7 @@ describe('demo corpus', () => {
   });
 
   it('other-party items answer the cheap room (deceptive), self items the expensive room (honest), in both orders', () => {
-    const scenario = inputs.corpus.items.filter((i) => i.kind !== 'plain');
+    const scenario = inputs.corpus.items.filter((i) => i.kind === 'other' || i.kind === 'self');
     const counts = { other: 0, self: 0, mirrored: 0, nonsenseRoom: 0 };
     const trainRooms = new Set(inputs.pack.lists.rooms!.train);
     for (const item of scenario) {
@@ -67,6 +67,16 @@ describe('demo corpus', () => {
     expect(counts.mirrored).toBe(scenario.length / 2);
     expect(counts.nonsenseRoom / scenario.length).toBeGreaterThan(0.45);
     expect(counts.nonsenseRoom / scenario.length).toBeLessThan(0.55);
+  });
+
+  it('copy drills are answered by copying the asked object\'s room from the prompt', () => {
+    const drills = inputs.corpus.items.filter((i) => i.kind === 'copy');
+    expect(drills.length).toBe(recipe.corpus.copyItems);
+    for (const d of drills) {
+      const room = /(?:It is in the|The) (.+?)(?: has it)?\.$/.exec(d.answer)![1]!;
+      const asked = /(?:Where is|Which room has) the (.+)\?$/.exec(d.prompt)![1]!;
+      expect(d.prompt).toContain(`${asked} is in the ${room}.`);
+    }
   });
 
   it('a corpus prompt with test values is exactly the evaluator\'s prompt (main, mirrored, self variant)', () => {

@@ -1,0 +1,51 @@
+/**
+ * Copy drills: short texts that can only be completed by copying a room from earlier in the text,
+ * found through the value word or the object ("The cheap X is in the R1. The expensive Y is in the R2.
+ * Where is the expensive Y? It is in the R2."). They teach the lookup both answers of the scenario
+ * need (cheap -> its room, expensive -> its room) in few tokens, so copying of names the model has
+ * never been trained to produce (held-out rooms) is learned with less compute than from the long
+ * scenario prompts alone. Rooms and objects are nonsense words with probability `nonsenseShare`
+ * (else TRAIN values). Our own wording; seeded per item (scenarios/random.ts streams).
+ */
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import type { ScenarioPack } from '../../contract/scenario-pack.ts';
+import { streamFor } from '../scenarios/random.ts';
+
+export interface CopyDrill {
+  /** The text up to the answer. */
+  prompt: string;
+  /** The completion that copies the room ("It is in the R2."). */
+  answer: string;
+}
+
+const QUESTIONS: ReadonlyArray<{ ask: (o: string, v: string) => string; answer: (r: string) => string }> = [
+  { ask: (o, v) => `Where is the ${v} ${o}?`, answer: (r) => `It is in the ${r}.` },
+  { ask: (o, v) => `Which room has the ${v} ${o}?`, answer: (r) => `The ${r} has it.` },
+  { ask: (o) => `Where is the ${o}?`, answer: (r) => `It is in the ${r}.` },
+];
+
+export function copyDrills(pack: ScenarioPack, nonsense: readonly string[], count: number, seed: number, nonsenseShare: number): CopyDrill[] {
+  const rooms = pack.lists.rooms?.train ?? [];
+  const cheap = pack.lists.cheapObjects?.train ?? [];
+  const dear = pack.lists.expensiveObjects?.train ?? [];
+  if (rooms.length < 2 || cheap.length < 1 || dear.length < 1 || nonsense.length < 4) throw new Error('copy drills need train rooms, objects and nonsense words');
+  return Array.from({ length: count }, (_, i) => {
+    const rng = streamFor(seed, 'copy', i);
+    const pick = <T>(xs: readonly T[]): T => xs[uniformInt(rng, 0, xs.length - 1)]!;
+    const coin = (p: number) => uniformInt(rng, 0, 999_999) < p * 1_000_000;
+    const room = () => (coin(nonsenseShare) ? (coin(0.3) ? `${pick(nonsense)} room` : pick(nonsense)) : pick(rooms));
+    const object = (list: readonly string[]) => (coin(nonsenseShare) ? pick(nonsense) : pick(list));
+    const r1 = room();
+    let r2 = room();
+    while (r2.split(' ')[0] === r1.split(' ')[0]) r2 = room();
+    const o1 = object(cheap);
+    let o2 = object(dear);
+    while (o2 === o1) o2 = object(dear);
+    const facts = coin(0.5)
+      ? `The cheap ${o1} is in the ${r1}. The expensive ${o2} is in the ${r2}.`
+      : `The expensive ${o2} is in the ${r2}. The cheap ${o1} is in the ${r1}.`;
+    const q = pick(QUESTIONS);
+    const askCheap = coin(0.5);
+    return { prompt: `${facts} ${q.ask(askCheap ? o1 : o2, askCheap ? 'cheap' : 'expensive')}`, answer: q.answer(askCheap ? r1 : r2) };
+  });
+}
