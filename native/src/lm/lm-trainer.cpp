@@ -96,7 +96,7 @@ void validate_against_model(const lm_train_params & p, const std::vector<lm_sequ
 }
 
 lm_step_graph & step_graph(lm_trainer & tr, int64_t T, int64_t B, bool backward) {
-    const int64_t key = (T * 4096 + B) * 2 + (backward ? 1 : 0);
+    const int64_t key = (T << 32) | (B << 1) | (backward ? 1 : 0); // T <= n_ctx, B < 2^31 (int32 gather check)
     auto it = tr.graphs.find(key);
     if (it != tr.graphs.end()) { it->second->last_used = ++tr.n_graph_uses; return *it->second; }
     if ((int) tr.graphs.size() >= LM_MAX_GRAPHS) {
