@@ -27,9 +27,10 @@ import { tinyModel } from '../../helpers/tiny-models.ts';
 export const LOGPROB_TOLERANCE: Record<GgmlTypeName, { tolerance: number; why: string }> = {
   // measured 8.5e-7 (llama), 1.5e-6 (qwen2): float32 accumulation order only.
   f32: { tolerance: 1e-5, why: 'float32 rounding in ggml vs the float64 oracle' },
-  // measured 1.1e-6: the oracle uses the same dequantized F16 weights, and at this size ggml's CPU
-  // backend multiplies them in float32.
-  f16: { tolerance: 1e-4, why: 'same weights on both sides; float32 vs float64 arithmetic' },
+  // measured 1.1e-6 on an AVX-512 BF16 machine (ggml multiplied in float32 there), but 1.8e-3 (llama)
+  // and 3.7e-3 (qwen2) on the CI machine, where ggml's F16 dot products round the ACTIVATIONS to f16
+  // (vec_dot_type F16: a relative error of 2^-11 per element). Wrong weights give errors of order 1.
+  f16: { tolerance: 2e-2, why: 'same weights on both sides; ggml may round activations to f16 in F16 dot products' },
   // measured 4.3e-2 (llama), 1.1e-1 (qwen2): ggml quantizes the ACTIVATIONS to q8_0 for q8_0 dot
   // products; the oracle does not.
   q8_0: { tolerance: 0.25, why: 'ggml rounds activations to 8 bits (q8_0) inside the dot products' },

@@ -27,8 +27,8 @@ describe('validatePack: built-in packs', () => {
     expect(pack?.id).toBe(id);
   });
 
-  it('the ids checked are the four shipped packs', () => {
-    expect(builtinIds().sort()).toEqual(['burglar-house', 'escape-room', 'theory-of-mind', 'treasure-hunt']);
+  it('the ids checked are the five shipped packs', () => {
+    expect(builtinIds().sort()).toEqual(['burglar-house', 'demo-house', 'escape-room', 'theory-of-mind', 'treasure-hunt']);
   });
 });
 
