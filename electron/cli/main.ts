@@ -15,6 +15,7 @@ import { registerExperimentCommand } from './commands/experiment.ts';
 import { registerRunsCommands } from './commands/runs.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerTrainCommand } from './commands/train.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 
 const program = new Command('soo-lab')
   .description('SOO Lab: Self-Other Overlap fine-tuning of GGUF language models, headless.')
@@ -34,6 +35,7 @@ registerRlCommands(program);
 registerExperimentCommand(program);
 registerRunsCommands(program);
 registerReportCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

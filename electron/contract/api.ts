@@ -13,6 +13,8 @@ import type { RenderedPair, RenderedPrompt, ScenarioPackInput } from './scenario
 import type { ExperimentPresetInfo, ExperimentView, RunDetail, RunResponseView, RunView } from './experiments.ts';
 export type { ExperimentPresetInfo, ExperimentView, RunDetail, RunResponseView, RunView } from './experiments.ts';
 import type { GpuOffloadView, ModelFileInfo, ModelLibraryView } from './models.ts';
+import type { DemoStatusView } from './demo.ts';
+export type { DemoRatesView, DemoStatusView } from './demo.ts';
 export type { DownloadedModelInfo, GpuOffloadView, ModelFileInfo, ModelLibraryView, PartialDownloadInfo } from './models.ts';
 import { rlEvalStartInput, rlMetricsInput, rlReportStartInput, rlResumeInput, rlSooStartInput, rlTraceInput, rlTrainStartInput, type RlEpisodeTrace, type RlMetricsView, type RlRunView } from './rl.ts';
 export type { RlEpisodeTrace, RlEvalView, RlGridAxes, RlMetricsView, RlRole, RlRoleGrid, RlRunView, RlTraceStep } from './rl.ts';
@@ -339,6 +341,11 @@ export const api = {
   'train.start': entry<{ jobId: string; runId: string }>()(trainStartInput),
   /** Continues a cancelled or failed training run from its checkpoint, as a job. */
   'train.resume': entry<{ jobId: string; runId: string }>()(z.object({ runId: id })),
+
+  /** The built-in demo model: built or not, what its build measured on held-out prompts, its ready experiment config. */
+  'demo.status': entry<DemoStatusView>()(z.object({ variant: z.enum(['full', 'quick']).optional() })),
+  /** Builds the demo model as a job (progress per training step, then per measured prompt; cancel stops after the step); result {modelPath}. One build at a time: a second call returns the running job. */
+  'demo.build': entry<{ jobId: string }>()(z.object({ variant: z.enum(['full', 'quick']).optional() })),
 
   /** Experiment presets (published recipes per model family; organism; tiny for tests). */
   'experiments.presets': entry<ExperimentPresetInfo[]>()(none),

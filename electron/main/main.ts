@@ -64,6 +64,9 @@ app.whenReady().then(() => {
   const live = services;
   registerIpcHandlers({ ...createApiHandlers(live), 'reports.pdf': ({ runId }) => reportPdf(live, runId) }, trusted);
   forwardEvents(services.jobs, () => BrowserWindow.getAllWindows());
+  // First use: build the demo model in the background; the Experiments page shows its progress and
+  // then opens its ready experiment (the build is cached, so later launches skip this).
+  if (!services.demo.status().built) services.demo.startBuild();
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -19,6 +19,7 @@ import { TrainingService } from './training/trainingService.ts';
 import { RlService } from './rl/service.ts';
 import { RlJobs } from './rl/rlJobs.ts';
 import { DemoModelService } from './demo/builder.ts';
+import { DemoLoop } from './demo/demoLoop.ts';
 import { ModelsService } from './models/modelsService.ts';
 import { RlViews } from './rl/views.ts';
 
@@ -35,6 +36,8 @@ export interface ServicesConfig {
   dataDir?: string;
   /** The models folder (downloads go here); defaults to <dataDir>/models. */
   modelsDir?: string;
+  /** Which demo build the app offers (demo.status / demo.build): 'full' (default) or 'quick' (tests; env SOO_LAB_DEMO_VARIANT). */
+  demoVariant?: 'full' | 'quick';
 }
 
 export interface Services extends Disposable {
@@ -63,6 +66,8 @@ export interface Services extends Disposable {
   readonly experimentViews: ExperimentViews;
   /** The built-in demo model: built from resources/demo/recipe.json, cached in <dataDir>/demo-model (`npm run demo-model`). */
   readonly demoModel: DemoModelService;
+  /** The whole loop on the demo model (`soo-lab demo`), its build as a job and its ready experiment (the app's default). */
+  readonly demo: DemoLoop;
   info(): AppInfo;
   /** Cancels jobs, asks the engine process to stop (without waiting) and closes the store. */
   dispose(): void;
@@ -96,7 +101,17 @@ export function createServices(config: ServicesConfig = {}): Services {
   const models = new ModelsService({ db: store.db, jobs, modelsDir: config.modelsDir ?? path.join(config.dataDir ?? path.dirname(path.resolve(dbPath)), 'models') });
   models.gpu.apply();
   const experiments = new ExperimentService({ store, runs, scenarios, engine, activations, appVersion: version, resourcesDir });
-  const demoModel = new DemoModelService({ engine, dataDir: config.dataDir ?? path.dirname(path.resolve(dbPath)), resourcesDir });
+  const dataDir = config.dataDir ?? path.dirname(path.resolve(dbPath));
+  const demoModel = new DemoModelService({ engine, dataDir, resourcesDir });
+  const demo = new DemoLoop({
+    demoModel,
+    experiments,
+    jobs,
+    dataDir,
+    resourcesDir,
+    defaultVariant: config.demoVariant ?? (process.env.SOO_LAB_DEMO_VARIANT === 'quick' ? 'quick' : 'full'),
+    environment: () => ({ appVersion: version, platform: `${process.platform} ${process.arch}`, node: process.version, generatedAt: new Date().toISOString(), db: store.file }),
+  });
   const experimentViews = new ExperimentViews({ experiments, runs, jobs, appVersion: version, dbFile: store.file });
   let disposed = false;
   let engineStopped: Promise<void> = Promise.resolve();
@@ -123,6 +138,7 @@ export function createServices(config: ServicesConfig = {}): Services {
     experiments,
     experimentViews,
     demoModel,
+    demo,
     info: () => ({
       version,
       dbPath,

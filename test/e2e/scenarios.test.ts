@@ -79,6 +79,9 @@ describe('Scenarios page (browser harness)', () => {
     expect(await page.locator('[data-testid^="nav-"]').count()).toBe(harness.services.info().pages.length);
     expect(await byTestId('app-db-path').textContent()).toBe(path.join(tmp, 'e2e.db'));
     expect(await byTestId('app-version').textContent()).toBe(harness.services.info().version);
+    // the app opens on the Experiments page (the demo model's ready experiment)
+    await expectVisible(byTestId('page-experiments'));
+    await byTestId('nav-scenarios').click();
   });
 
   it('opens a built-in pack read-only and duplicates it into an editable draft', async () => {

@@ -55,6 +55,8 @@ export interface HarnessOptions {
   port?: number;
   /** A prebuilt renderer folder; when absent the renderer is built with vite into a temp folder. */
   rendererDir?: string;
+  /** Which demo build the app offers (default: env SOO_LAB_DEMO_VARIANT, else full). */
+  demoVariant?: 'full' | 'quick';
   /** Called for every API call (name, ok, ms): handy for debugging tests. */
   onCall?: (name: string, ok: boolean, ms: number) => void;
 }
@@ -85,7 +87,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     await buildRenderer(rendererDir);
   }
   const root = path.resolve(rendererDir);
-  const services = createServices({ dbPath: options.dbPath });
+  const services = createServices({ dbPath: options.dbPath, ...(options.demoVariant ? { demoVariant: options.demoVariant } : {}) });
   const handlers = createApiHandlers(services);
 
   const server = http.createServer((req, res) => {

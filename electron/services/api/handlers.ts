@@ -40,6 +40,8 @@ export function createApiHandlers(services: Services): ApiHandlers {
         ...(rest.pairsFile === undefined ? { pairsSource: { ...(packId !== undefined ? { packId } : {}), ...(pack !== undefined ? { pack } : {}), set, n, seed: pairsSeed } } : {}),
       }),
     'train.resume': ({ runId }) => services.training.startResume(runId),
+    'demo.status': ({ variant }) => services.demo.status(variant),
+    'demo.build': ({ variant }) => services.demo.startBuild(variant),
     'experiments.presets': () => services.experimentViews.presets(),
     'experiments.check': ({ config }) => services.experimentViews.check(config),
     'experiments.start': ({ config }) => services.experimentViews.start(config),

@@ -17,7 +17,8 @@ export interface Banner {
 export class AppState {
   info = $state.raw<AppInfo | null>(null);
   banners = $state.raw<Banner[]>([]);
-  page = $state<PageId>('scenarios');
+  /** The Experiments page first: it opens with the built-in demo model's ready experiment. */
+  page = $state<PageId>('experiments');
   #nextId = 1;
 
   /** Pages the services support, in sidebar order. */

@@ -2,8 +2,14 @@
  * The Experiments page's state: the config form (a preset plus overrides, edited as JSON-able fields),
  * the running job (per-stage progress, loss points per seed from the job's {seed, step, loss} metrics),
  * and the finished experiment's results (experiments.get).
+ *
+ * The built-in demo model is the default: when the form has no model yet, the demo's ready config
+ * (demo.status) fills it once the model is built, and `demoBase` keeps the settings the form has no
+ * field for (SOO layer, targets, lr, held-out text ...) for as long as the form's model is the demo's.
+ * Not built yet: the page offers the build (a job with progress and cancel; the desktop app starts it
+ * on first launch).
  */
-import type { ExperimentPresetInfo, ExperimentView } from '../../../electron/contract/api.ts';
+import type { DemoStatusView, ExperimentPresetInfo, ExperimentView } from '../../../electron/contract/api.ts';
 import { api, errorDataOf } from '../../lib/api.ts';
 import type { JobsState } from '../../lib/state/jobs.svelte.ts';
 
@@ -46,6 +52,12 @@ export class ExperimentsState {
   jobId = $state<string | null>(null);
   error = $state<string | null>(null);
   result = $state.raw<ExperimentView | null>(null);
+  /** The built-in demo model: built or not, its build's measurements, its ready config. */
+  demo = $state.raw<DemoStatusView | null>(null);
+  /** The demo's full config while the form edits it (fields without a form field come from here). */
+  demoBase = $state.raw<Record<string, unknown> | null>(null);
+  /** The demo build's training loss points seen so far. */
+  demoLosses = $state.raw<{ step: number; loss: number }[]>([]);
   /** Loss points seen so far, per seed. */
   losses = $state.raw<Record<number, { step: number; loss: number }[]>>({});
 
@@ -63,6 +75,73 @@ export class ExperimentsState {
 
   async load(): Promise<void> {
     this.presets = await api['experiments.presets']({});
+    await this.loadDemo();
+  }
+
+  get demoBuild() {
+    return this.#jobs.get(this.demo?.buildJobId);
+  }
+
+  get demoBuilding(): boolean {
+    return !!this.demo?.buildJobId && !this.demoBuild?.done;
+  }
+
+  /** Reads the demo's status; an empty form takes its ready config. */
+  async loadDemo(): Promise<void> {
+    this.demo = await api['demo.status']({});
+    if (this.demo.config && this.form.model === '') this.useDemo();
+  }
+
+  /** Fills the form with the demo's ready experiment. */
+  useDemo(): void {
+    const c = this.demo?.config;
+    if (!c) return;
+    const ev = (c.evaluation ?? {}) as { n?: number; maxTokens?: number; chatTemplate?: 'auto' | 'none' };
+    const tr = (c.training ?? {}) as { pairs?: number; epochs?: number };
+    const list = (x: unknown) => (Array.isArray(x) ? x.join(', ') : String(x ?? ''));
+    Object.assign(this.form, {
+      name: String(c.name ?? ''),
+      model: String(c.model),
+      preset: String(c.preset ?? 'organism'),
+      scenario: String(c.scenario ?? ''),
+      seeds: list(c.seeds),
+      n: ev.n ?? this.form.n,
+      maxTokens: ev.maxTokens ?? this.form.maxTokens,
+      mirror: c.mirror !== false,
+      variants: list(c.variants),
+      generalisation: list(c.generalisation),
+      control: c.control === null || c.control === undefined ? '' : String(c.control),
+      chatTemplate: ev.chatTemplate ?? 'none',
+      epochs: tr.epochs ?? null,
+      pairs: tr.pairs ?? this.form.pairs,
+    } satisfies ExperimentForm);
+    this.demoBase = c;
+  }
+
+  /** Builds the demo model (or follows the build already running), then fills the form. */
+  async buildDemo(): Promise<void> {
+    this.error = null;
+    try {
+      const { jobId } = await api['demo.build']({});
+      this.demo = { ...(this.demo ?? (await api['demo.status']({}))), buildJobId: jobId };
+      await this.#jobs.wait(jobId);
+      await this.loadDemo();
+      if (this.form.model === '' || this.form.model === this.demo?.modelPath) this.useDemo();
+    } catch (error) {
+      this.error = errorDataOf(error).message;
+      this.demo = await api['demo.status']({});
+    }
+  }
+
+  async cancelDemoBuild(): Promise<void> {
+    if (this.demo?.buildJobId) await this.#jobs.cancel(this.demo.buildJobId);
+  }
+
+  /** Records the demo build's latest loss point (called from an effect on its progress). */
+  observeDemo(): void {
+    const m = this.demoBuild?.progress?.metrics;
+    if (!m || m.step === undefined || m.loss === undefined || this.demoLosses.at(-1)?.step === m.step) return;
+    this.demoLosses = [...this.demoLosses, { step: m.step, loss: m.loss }];
   }
 
   /** Records the latest loss point (called from an effect on progress). */
@@ -77,7 +156,11 @@ export class ExperimentsState {
   config(): Record<string, unknown> {
     const f = this.form;
     const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+    // the demo's settings without a form field (layer, lr, held-out text ...) while its model is chosen
+    const base = this.demoBase && this.demoBase.model === f.model ? this.demoBase : null;
+    const sub = (key: string) => (base?.[key] ?? {}) as Record<string, unknown>;
     return {
+      ...(base ?? {}),
       name: f.name,
       model: f.model,
       preset: f.preset,
@@ -87,10 +170,10 @@ export class ExperimentsState {
       variants: f.variants.trim() === 'all' ? 'all' : list(f.variants),
       generalisation: list(f.generalisation),
       control: f.control.trim() === '' ? null : f.control.trim(),
-      evaluation: { n: f.n, maxTokens: f.maxTokens, chatTemplate: f.chatTemplate },
-      training: { pairs: f.pairs, ...(f.epochs ? { epochs: f.epochs } : {}) },
-      latent: { pairs: f.pairs },
-      capability: { perplexityTokens: 64 },
+      evaluation: { ...sub('evaluation'), n: f.n, maxTokens: f.maxTokens, chatTemplate: f.chatTemplate },
+      training: { ...sub('training'), pairs: f.pairs, ...(f.epochs ? { epochs: f.epochs } : {}) },
+      latent: { ...sub('latent'), pairs: f.pairs },
+      capability: base ? sub('capability') : { perplexityTokens: 64 },
     };
   }
 
