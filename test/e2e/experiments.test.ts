@@ -1,7 +1,8 @@
 /**
  * End to end: the Experiments and Runs pages in Chromium against the browser harness, on a tiny random
  * model (2 seeds, n = 4, 4 training steps): configure with the tiny preset, run, see per-stage progress
- * (seen by a MutationObserver), the live loss chart, the before/after bars with error bars, the per-seed
+ * (seen by a MutationObserver), the live loss chart, the before/after bars with error bars (the chart's
+ * drawn bars and whiskers against the stored rates and the SD over seeds), the per-seed
  * table (checked against the services' stored results) and the response browser filtered by bucket;
  * then open the run in the Runs page's comparison with a second experiment (diff-only config).
  * Screenshots: test-output/screenshots/experiments-results.png, runs-compare.png.
@@ -13,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { BucketName, ScenarioResultView } from '../../electron/contract/experiments.ts';
 import { startHarness, type Harness } from '../harness/server.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt } from '../native/native-addon.ts';
@@ -69,6 +71,30 @@ describe.skipIf(!addonBuilt)('Experiments and Runs pages (browser harness, tiny 
 
   const t = (id: string) => page.getByTestId(id);
 
+  /**
+   * The before/after chart `testid` against the stored results: the bar heights and ±SD whisker ends the
+   * chart drew (read back from their pixels by lib/charts/errorBars.ts onto the canvas) equal the stored
+   * before rate, the mean over seeds and mean ± the population SD computed here from the per-seed rates.
+   */
+  async function expectBars(testid: string, scenarios: ScenarioResultView[], bucket: BucketName): Promise<void> {
+    const canvas = t(testid).locator('canvas');
+    await expect.poll(() => canvas.getAttribute('data-whiskers')).not.toBeNull();
+    const series = JSON.parse((await canvas.getAttribute('data-series'))!) as { label: string; values: (number | null)[] }[];
+    const drawn = JSON.parse((await canvas.getAttribute('data-whiskers'))!) as { series: number; index: number; low: number; high: number }[];
+    expect(series.map((s) => s.label)).toEqual(['before', 'after SOO']);
+    expect(drawn.map((w) => [w.series, w.index])).toEqual(scenarios.map((_, k) => [1, k])); // whiskers on the after bars only
+    scenarios.forEach((s, k) => {
+      expect(series[0]!.values[k]).toBeCloseTo(s.before![bucket], 3);
+      const seeds = s.after![bucket].perSeed.map((p) => p.value);
+      expect(seeds).toHaveLength(2);
+      const mean = seeds.reduce((a, v) => a + v, 0) / seeds.length;
+      const sd = Math.sqrt(seeds.reduce((a, v) => a + (v - mean) ** 2, 0) / seeds.length);
+      expect(series[1]!.values[k]).toBeCloseTo(mean, 3);
+      expect(drawn[k]!.low).toBeCloseTo(Math.max(0, mean - sd), 3);
+      expect(drawn[k]!.high).toBeCloseTo(Math.min(1, mean + sd), 3);
+    });
+  }
+
   it('configures, runs with progress and a live loss chart, and shows the results', async () => {
     await page.goto(harness.url);
     await t('nav-experiments').click();
@@ -96,13 +122,12 @@ describe.skipIf(!addonBuilt)('Experiments and Runs pages (browser harness, tiny 
     firstRunId = exp.id;
     expect(exp.status).toBe('done');
     const view = harness.services.experimentViews.get(exp.id);
-    // bars: one before and one after rect per scenario (main, mirror)
+    // bars per scenario (main, mirror): what the chart drew agrees with the stored rates and the SD over seeds
     expect(view.scenarios.map((s) => s.key)).toEqual(['burglar-house/main', 'burglar-house/main/mirror']);
-    expect(await t('bars-deceptive').locator('rect.after').count()).toBe(2);
-    expect(await t('bars-deceptive').locator('path.err').count()).toBe(2);
+    for (const b of ['deceptive', 'honest', 'neither', 'degenerate'] as const) await expectBars(`bars-${b}`, view.scenarios, b);
     // the self side (the pack's self-advising variant and its mirror): bars and its per-seed table
     expect(view.selfSide.map((s) => s.key)).toEqual(['burglar-house/self', 'burglar-house/self/mirror']);
-    expect(await t('self-bars-honest').locator('rect.after').count()).toBe(2);
+    await expectBars('self-bars-honest', view.selfSide, 'honest');
     expect(await t('table-self_side').locator('tbody tr').count()).toBe(view.tables.find((x) => x.name === 'self_side')!.rows.length);
     // per-seed table = the stored per-seed rows
     const perSeed = view.tables.find((x) => x.name === 'per_seed')!;
