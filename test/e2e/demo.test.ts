@@ -98,6 +98,16 @@ describe.skipIf(!addonBuilt)('the demo model on the Experiments page (browser ha
     expect(stages.some((s) => s.includes('eval demo-house/self'))).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'demo-ready.png'), fullPage: true });
 
+    // the whole config as JSON: the demo's settings without a form field are there; a syntax error names its line
+    await t('exp-json-mode').check();
+    const json = JSON.parse(await t('exp-json').inputValue()) as { training: { layer: number; lr: number } };
+    expect(json.training).toMatchObject({ layer: recipe.soo.layer, lr: recipe.soo.lr });
+    await t('exp-json').fill('{\n  "model": "x.gguf",\n  seeds: [0]\n}');
+    await t('exp-run').click();
+    await expect.poll(() => t('exp-error').textContent()).toMatch(/the config JSON: line 3, column 3/);
+    expect(harness.services.runs.list({ kind: 'experiment' })).toHaveLength(0);
+    await t('exp-json-mode').uncheck();
+
     // Run: the experiment the form starts carries the recipe's SOO settings (no form field for them)
     await t('exp-run').click();
     await t('exp-progress').waitFor();

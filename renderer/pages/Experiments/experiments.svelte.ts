@@ -11,6 +11,7 @@
  */
 import type { DemoStatusView, ExperimentPresetInfo, ExperimentView } from '../../../electron/contract/api.ts';
 import { api, errorDataOf } from '../../lib/api.ts';
+import { jsonErrorWhere } from '../../lib/jsonWhere.ts';
 import type { JobsState } from '../../lib/state/jobs.svelte.ts';
 
 export interface ExperimentForm {
@@ -177,12 +178,32 @@ export class ExperimentsState {
     };
   }
 
+  /** Edit the whole config as JSON (every field of experiments/config.ts, MT-Bench included) instead of the form. */
+  jsonMode = $state(false);
+  jsonText = $state('');
+
+  /** Switches JSON editing on (seeded from the form's config) or off (the form is used again). */
+  setJsonMode(on: boolean): void {
+    if (on) this.jsonText = JSON.stringify(this.config(), null, 2);
+    this.jsonMode = on;
+  }
+
+  /** The config Run submits: the form's, or the JSON text (a syntax error names its line and column). */
+  submitted(): unknown {
+    if (!this.jsonMode) return this.config();
+    try {
+      return JSON.parse(this.jsonText);
+    } catch (error) {
+      throw new Error(`the config JSON: ${jsonErrorWhere(this.jsonText, error as Error)}`);
+    }
+  }
+
   async start(): Promise<void> {
     this.error = null;
     this.result = null;
     this.losses = {};
     try {
-      const { jobId } = await api['experiments.start']({ config: this.config() });
+      const { jobId } = await api['experiments.start']({ config: this.submitted() });
       this.jobId = jobId;
       const { runId } = await this.#jobs.wait<{ runId: string }>(jobId);
       await this.open(runId);
@@ -199,3 +220,4 @@ export class ExperimentsState {
     if (this.jobId) await this.#jobs.cancel(this.jobId);
   }
 }
+
