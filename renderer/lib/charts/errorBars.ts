@@ -19,13 +19,16 @@ import { chartTheme } from './theme.ts';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
-/** The data each chart draws, for the plugin (its options would be cloned and proxied by chart.js). */
-const drawn = new WeakMap<Chart, ErrorBarData>();
+/**
+ * The data each chart draws, by canvas, for the plugin (plugin options would be cloned and proxied by
+ * chart.js). Keyed by canvas because the first draw happens inside `new Chart(...)`.
+ */
+const drawn = new WeakMap<HTMLCanvasElement, ErrorBarData>();
 
 const whiskerPlugin: Plugin<'bar'> = {
   id: 'errorBarWhiskers',
   afterDatasetsDraw(chart) {
-    const data = drawn.get(chart);
+    const data = drawn.get(chart.canvas);
     const y = chart.scales.y;
     if (!data || !y) return;
     const { ctx } = chart;
@@ -97,18 +100,20 @@ function config(data: ErrorBarData): ChartConfiguration<'bar', (number | null)[]
 }
 
 export function createErrorBars(canvas: HTMLCanvasElement, data: ErrorBarData): ChartHandle<ErrorBarData> {
-  const c = config(data);
-  const chart = new Chart(canvas, c);
-  drawn.set(chart, data);
+  drawn.set(canvas, data);
+  const chart = new Chart(canvas, config(data));
   return {
     update(next) {
       const n = config(next);
-      drawn.set(chart, next);
+      drawn.set(canvas, next);
       chart.data = n.data;
       chart.options = n.options!;
       chart.update();
     },
-    destroy: () => chart.destroy(),
+    destroy() {
+      chart.destroy();
+      drawn.delete(canvas);
+    },
   };
 }
 
