@@ -62,7 +62,8 @@ export function demoExperimentConfig(build: DemoBuildInfo, heldOutFile: string):
       pairs: soo.pairs,
     },
     latent: { pairs: soo.pairs, layers: 'all' },
-    capability: { perplexity: true, perplexityFile: heldOutFile, perplexityTokens: 512 },
+    // one window of the model's context (BOS + tokens): the demo model's is short (recipe model.ctx)
+    capability: { perplexity: true, perplexityFile: heldOutFile, perplexityTokens: Math.min(512, build.recipe.model.ctx - 1) },
     threads: build.recipe.train.threads === 0 ? null : build.recipe.train.threads,
   };
 }

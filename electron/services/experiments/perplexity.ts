@@ -12,7 +12,7 @@ import { badInput } from '../../contract/errors.ts';
 
 export interface PerplexityOptions {
   text: string;
-  /** Tokens scored at most (text is cut); defaults to 512. */
+  /** Tokens scored at most (text is cut); defaults to 512, and at most the model's training context - 1. */
   maxTokens?: number;
   lora?: { path: string; scale?: number };
   threads?: number;
@@ -26,9 +26,11 @@ const MIN_PROBABILITY = 1e-12;
 export async function perplexity(model: LlamaModel, options: PerplexityOptions): Promise<{ perplexity: number; tokens: number; meanNll: number }> {
   const all = model.tokenize(options.text);
   const bos = model.tokens.bos;
-  const tokens: Token[] = [...(bos !== null && all[0] !== bos ? [bos] : []), ...all].slice(0, (options.maxTokens ?? 512) + 1);
+  // one window: BOS + at most maxTokens tokens, and never more than the model's training context (a
+  // small model scores fewer tokens; the count is returned and recorded with the metric)
+  const window = Math.min((options.maxTokens ?? 512) + 1, model.trainContextSize);
+  const tokens: Token[] = [...(bos !== null && all[0] !== bos ? [bos] : []), ...all].slice(0, window);
   if (tokens.length < 2) throw badInput('perplexity: the text has fewer than 2 tokens');
-  if (tokens.length > model.trainContextSize) throw badInput(`perplexity: ${tokens.length} tokens exceed the model's context of ${model.trainContextSize}`);
   const context = await model.createContext({
     contextSize: tokens.length + 1,
     batchSize: Math.min(512, tokens.length),
