@@ -62,6 +62,12 @@ export interface RandomModelOptions {
   vocab?: { metadata: GgufMetadata; nVocab: number };
   /** Extra metadata keys written after the model's own (e.g. soo_lab.* provenance). */
   extraMetadata?: GgufMetadata;
+  /**
+   * Per-tensor init overrides, keyed by the tensor name without its `blk.N.` prefix
+   * ("token_embd.weight", "attn_output.weight", "output_norm.weight", ...): the normal's mean and/or
+   * std replace the defaults above for every tensor of that name (all blocks). Unknown keys are bad_input.
+   */
+  init?: Readonly<Record<string, { mean?: number; std?: number }>>;
   /** Progress after each chunk of about 1M values and each tensor: tensors done of all, bytes of tensor data written of all. */
   onProgress?: (progress: { tensorsDone: number; tensorCount: number; bytesWritten: number; totalBytes: number; tensor: string }) => void;
   signal?: AbortSignal;
@@ -181,12 +187,31 @@ export function planRandomModelTensors(s: ResolvedShape, nVocab: number): Planne
   return out;
 }
 
+/** The tensor name without its block prefix: the key of RandomModelOptions.init. */
+export function initKey(name: string): string {
+  return name.replace(/^blk\.\d+\./, '');
+}
+
+/** Applies RandomModelOptions.init to planned tensors (new objects); bad_input for a key no tensor has or a bad value. */
+export function applyInitOverrides(planned: PlannedTensor[], init: RandomModelOptions['init'] = {}): PlannedTensor[] {
+  const keys = new Set(planned.map((t) => initKey(t.name)));
+  for (const [key, o] of Object.entries(init)) {
+    if (!keys.has(key)) throw badInput(`init: no tensor named "${key}" (one of ${[...keys].join(', ')})`);
+    if (o.std !== undefined && !(Number.isFinite(o.std) && o.std >= 0)) throw badInput(`init.${key}.std must be a finite number >= 0, got ${o.std}`);
+    if (o.mean !== undefined && !Number.isFinite(o.mean)) throw badInput(`init.${key}.mean must be a finite number, got ${o.mean}`);
+  }
+  return planned.map((t) => {
+    const o = init[initKey(t.name)];
+    return o ? { ...t, init: { kind: 'normal', mean: o.mean ?? t.init.mean, std: o.std ?? t.init.std } } : t;
+  });
+}
+
 /** Writes a random-weight model; see the module comment for what it contains. */
 export async function makeRandomModel(options: RandomModelOptions): Promise<RandomModelResult> {
   const s = resolveRandomModelOptions(options);
   if (!options.out) throw badInput('out (the .gguf file to write) is required');
   const vocab = options.vocab ?? (await borrowVocab(s.arch, options.llamaSourceDir));
-  const planned = planRandomModelTensors(s, vocab.nVocab);
+  const planned = applyInitOverrides(planRandomModelTensors(s, vocab.nVocab), options.init);
 
   const a = s.arch;
   const metadata: GgufMetadata = new Map([

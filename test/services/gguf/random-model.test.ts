@@ -118,6 +118,39 @@ describe('makeRandomModel', () => {
     expect(Math.abs(norm.mean - 1)).toBeLessThan(0.05);
   });
 
+  it('init overrides replace mean/std of the named tensors in every block and leave the rest bit-identical', async () => {
+    const base = { arch: 'llama' as const, layers: 2, embd: 128, heads: 4, ff: 256, tieEmbeddings: true, seed: 3 };
+    const plain = path.join(dir, 'init-default.gguf');
+    const over = path.join(dir, 'init-override.gguf');
+    await makeRandomModel({ ...base, out: plain });
+    await makeRandomModel({ ...base, out: over, init: { 'token_embd.weight': { std: 1 }, 'attn_output.weight': { std: 0.01 }, 'output_norm.weight': { mean: 0.25, std: 0 } } });
+    const read = (file: string, name: string) => {
+      const h = readGgufHeader(file);
+      const t = h.tensors.find((x) => x.name === name)!;
+      return dequantize(t.type!, readTensorBytes(file, t));
+    };
+    const std = (v: Float32Array) => {
+      const m = v.reduce((s, x) => s + x, 0) / v.length;
+      return Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / v.length);
+    };
+    // default tied embedding std is 1/sqrt(n_embd) = 0.088; overridden: 1 (128 x 32000 values)
+    expect(std(read(plain, 'token_embd.weight'))).toBeLessThan(0.1);
+    expect(std(read(over, 'token_embd.weight'))).toBeGreaterThan(0.98);
+    expect(std(read(over, 'token_embd.weight'))).toBeLessThan(1.02);
+    for (const b of [0, 1]) {
+      const o = std(read(over, `blk.${b}.attn_output.weight`));
+      expect(o).toBeGreaterThan(0.0095);
+      expect(o).toBeLessThan(0.0105);
+      // the same generator stream, only scaled: value i is 0.01 / (1/sqrt(128)) times the default's
+      const d = read(plain, `blk.${b}.attn_output.weight`);
+      expect(read(over, `blk.${b}.attn_output.weight`)[5]).toBeCloseTo(d[5]! * 0.01 * Math.sqrt(128), 6);
+      expect(Array.from(read(over, `blk.${b}.attn_q.weight`))).toEqual(Array.from(read(plain, `blk.${b}.attn_q.weight`)));
+    }
+    expect(Array.from(new Set(read(over, 'output_norm.weight')))).toEqual([0.25]);
+    await expect(makeRandomModel({ ...base, out: path.join(dir, 'never.gguf'), init: { 'attn_out.weight': { std: 1 } } })).rejects.toThrow(/init: no tensor named "attn_out.weight"/);
+    await expect(makeRandomModel({ ...base, out: path.join(dir, 'never.gguf'), init: { 'ffn_up.weight': { std: -1 } } })).rejects.toThrow(/init.ffn_up.weight.std must be/);
+  });
+
   it('keeps a matrix at f16 when its rows are not whole blocks of the requested type', () => {
     expect(matrixType('q4_k', 256)).toBe('q4_k');
     expect(matrixType('q4_k', 64)).toBe('f16');
