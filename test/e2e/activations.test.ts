@@ -13,7 +13,6 @@
  * Screenshots: test-output/screenshots/activations-heatmap.png, designer-token-counts.png. Fails on console errors and CSP violations.
  * Skipped only when the native addon is not built (the page is hidden then).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { LatentResult } from '../../electron/contract/api.ts';
 import { startHarness, type Harness } from '../harness/server.ts';
+import { chromiumPath } from '../helpers/browser.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt } from '../native/native-addon.ts';
 import { writeRandomLora } from '../services/activations/lora.ts';
@@ -44,16 +44,6 @@ const JOB_MS = 180_000;
 /** Probe pairs per job. */
 const N = 16;
 const LAYERS = 6;
-
-function chromiumPath(): string {
-  const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) return fromEnv;
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('Chromium not found: install it (apt-get install -y chromium) or set CHROMIUM_PATH');
-  }
-}
 
 /** The renderer's number format (lib/charts/colorScale.ts formatValue), restated. */
 function shortNumber(v: number): string {

@@ -6,55 +6,34 @@
  * own held-out measurement is shown. Screenshot: test-output/screenshots/demo-ready.png.
  * Skipped only when the native addon is not built.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startHarness, type Harness } from '../harness/server.ts';
+import { openPage, recordAppearances } from '../helpers/browser.ts';
 import { addonBuilt } from '../native/native-addon.ts';
 
 declare const window: { __seen: string[] };
-declare const document: { querySelector(selector: string): unknown };
-declare class MutationObserver {
-  constructor(callback: () => void);
-  observe(target: unknown, options: { childList: boolean; subtree: boolean }): void;
-}
 
 const SHOTS = path.resolve('test-output/screenshots');
 /** The quick build: ~1-2 min on CI, several on a loaded 2-core box. */
 const BUILD_MS = 900_000;
-
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-}
 
 describe.skipIf(!addonBuilt)('the demo model on the Experiments page (browser harness)', () => {
   let tmp: string;
   let harness: Harness;
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[] = [];
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'soo-e2e-demo-'));
     await mkdir(SHOTS, { recursive: true });
     harness = await startHarness({ dbPath: path.join(tmp, 'e2e.db'), demoVariant: 'quick' });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1200 }, colorScheme: 'light' });
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
-    await page.addInitScript(() => {
-      const seen: string[] = [];
-      window.__seen = seen;
-      new MutationObserver(() => {
-        for (const id of ['demo-build-progress', 'demo-build-stage']) if (!seen.includes(id) && document.querySelector(`[data-testid="${id}"]`)) seen.push(id);
-      }).observe(document, { childList: true, subtree: true });
-    });
+    ({ browser, page, errors } = await openPage({ viewport: { width: 1400, height: 1200 } }));
+    await recordAppearances(page, ['demo-build-progress', 'demo-build-stage']);
   }, 300_000);
 
   afterAll(async () => {

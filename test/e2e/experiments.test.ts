@@ -8,31 +8,21 @@
  * Screenshots: test-output/screenshots/experiments-results.png, runs-compare.png.
  * Skipped only when the native addon is not built (the pages are hidden then).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { BucketName, ScenarioResultView } from '../../electron/contract/experiments.ts';
 import { startHarness, type Harness } from '../harness/server.ts';
+import { openPage, recordAppearances } from '../helpers/browser.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt } from '../native/native-addon.ts';
 
 declare const window: { __seen: string[] };
-declare const document: { querySelector(selector: string): unknown };
-declare class MutationObserver {
-  constructor(callback: () => void);
-  observe(target: unknown, options: { childList: boolean; subtree: boolean }): void;
-}
 
 const SHOTS = path.resolve('test-output/screenshots');
 const JOB_MS = 400_000;
-
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-}
 
 describe.skipIf(!addonBuilt)('Experiments and Runs pages (browser harness, tiny model)', () => {
   let tmp: string;
@@ -40,7 +30,7 @@ describe.skipIf(!addonBuilt)('Experiments and Runs pages (browser harness, tiny 
   let harness: Harness;
   let browser: Browser;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[] = [];
   let firstRunId = '';
 
   beforeAll(async () => {
@@ -48,19 +38,8 @@ describe.skipIf(!addonBuilt)('Experiments and Runs pages (browser harness, tiny 
     await mkdir(SHOTS, { recursive: true });
     modelPath = await tinyModel({ arch: 'llama', type: 'f32', layers: 3, kvHeads: 2 });
     harness = await startHarness({ dbPath: path.join(tmp, 'e2e.db') });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1600 }, colorScheme: 'light' });
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
-    await page.addInitScript(() => {
-      const seen: string[] = [];
-      window.__seen = seen;
-      new MutationObserver(() => {
-        for (const id of ['exp-progress', 'exp-loss-chart']) if (!seen.includes(id) && document.querySelector(`[data-testid="${id}"]`)) seen.push(id);
-      }).observe(document, { childList: true, subtree: true });
-    });
+    ({ browser, page, errors } = await openPage({ viewport: { width: 1400, height: 1600 } }));
+    await recordAppearances(page, ['exp-progress', 'exp-loss-chart']);
   }, 300_000);
 
   afterAll(async () => {

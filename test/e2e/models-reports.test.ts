@@ -11,7 +11,6 @@
  * Screenshots: test-output/screenshots/models-page.png, models-download.png, reports-page.png.
  */
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -23,6 +22,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { resolveExperimentConfig } from '../../electron/services/experiments/config.ts';
 import { ExperimentRunner } from '../../electron/services/experiments/runner.ts';
 import { startHarness, type Harness } from '../harness/server.ts';
+import { chromiumPath } from '../helpers/browser.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { fakeBackends } from '../services/experiments/fakes.ts';
 import { liftStyles } from '../../renderer/pages/Reports/liftStyles.ts';
@@ -37,11 +37,6 @@ declare class MutationObserver {
 
 const SHOTS = path.resolve('test-output/screenshots');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-}
 
 describe('Models and Reports pages (browser harness)', () => {
   let tmp: string;

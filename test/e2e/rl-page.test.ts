@@ -11,13 +11,13 @@
  * Screenshots: test-output/screenshots/rl-episode-viewer.png, rl-contours.png, rl-report.png (the HTML export), rl-page.png.
  * Needs no native addon (the RL experiment runs on TensorFlow.js WASM).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startHarness, type Harness } from '../harness/server.ts';
+import { chromiumPath } from '../helpers/browser.ts';
 
 declare const window: { __texts: string[] };
 declare const document: { querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }> };
@@ -28,15 +28,6 @@ declare class MutationObserver {
 
 const SHOTS = path.resolve('test-output/screenshots');
 const JOB_MS = 200_000;
-
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('Chromium not found: install it (apt-get install -y chromium) or set CHROMIUM_PATH');
-  }
-}
 
 describe('RL page (browser harness, tiny budgets)', () => {
   let tmp: string;

@@ -5,13 +5,13 @@
  * path names and disappear when fixed, that saving persists across a reload, and that import and
  * export round-trip through files. Fails on any console error or CSP violation.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startHarness, type Harness } from '../harness/server.ts';
+import { chromiumPath } from '../helpers/browser.ts';
 import { apiNames } from '../../electron/contract/api.ts';
 
 /** Browser globals used inside page.evaluate / addInitScript callbacks (this file is type-checked without DOM). */
@@ -22,16 +22,6 @@ declare const document: { addEventListener(type: string, listener: (e: { violate
 const SCREENSHOT = path.resolve('test-output/screenshots/scenario-designer.png');
 /** Generous per-step wait: the harness validates and previews with debounces of 250-300 ms. */
 const STEP_MS = 10_000;
-
-function chromiumPath(): string {
-  const fromEnv = process.env.CHROMIUM_PATH;
-  if (fromEnv) return fromEnv;
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('Chromium not found: install it (apt-get install -y chromium) or set CHROMIUM_PATH');
-  }
-}
 
 describe('Scenarios page (browser harness)', () => {
   let tmp: string;
@@ -196,6 +186,7 @@ describe('Scenarios page (browser harness)', () => {
     await expectVisible(page.locator('[data-testid="user-packs"] [data-pack-id="e2e-burglar"]'));
 
     await page.reload();
+    await byTestId('nav-scenarios').click(); // the app opens on Experiments
     await page.locator('[data-testid="user-packs"] [data-pack-id="e2e-burglar"]').click();
     await expectText(byTestId('designer-title'), 'E2E burglar');
     expect(await byTestId('test-template').inputValue()).toMatch(/^Zorblax here\./);
@@ -256,6 +247,7 @@ describe('Scenarios page (browser harness)', () => {
       );
     }, apiNames as string[]);
     await bridgePage.goto(harness.url);
+    await bridgePage.getByTestId('nav-scenarios').click();
     await bridgePage.locator('[data-testid="user-packs"] [data-pack-id="e2e-burglar"]').waitFor({ timeout: STEP_MS });
     const calls = await bridgePage.evaluate(() => (window as unknown as { __bridgeCalls: string[] }).__bridgeCalls);
     expect(calls).toContain('app.info');

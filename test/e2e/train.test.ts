@@ -8,7 +8,6 @@
  * Screenshot: test-output/screenshots/train-panel.png. Fails on console errors and CSP violations.
  * Skipped only when the native addon is not built (the page is hidden then).
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,6 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startHarness, type Harness } from '../harness/server.ts';
+import { chromiumPath } from '../helpers/browser.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt } from '../native/native-addon.ts';
 
@@ -34,15 +34,6 @@ const STEP_MS = 20_000;
 const JOB_MS = 240_000;
 const N = 8;
 const EPOCHS = 15; // 8 pairs, batch 2 -> 60 steps: long enough to see the chart grow
-
-function chromiumPath(): string {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new Error('Chromium not found: install it (apt-get install -y chromium) or set CHROMIUM_PATH');
-  }
-}
 
 describe.skipIf(!addonBuilt)('Train page (browser harness, tiny model)', () => {
   let tmp: string;
