@@ -68,6 +68,14 @@ describe.skipIf(!addonBuilt)('the demo model on the Experiments page (browser ha
     // the shown measurement is the build's own
     const m = status.measurement!;
     expect(await t('demo-built').textContent()).toContain(`deceptive ${Math.round(100 * m.other.deceptive)}% when the other party asks`);
+    // and drawn: deceptive and honest bars per held-out condition, as measured (read back from the chart)
+    const canvas = t('demo-measured-chart').locator('canvas');
+    await expect.poll(() => canvas.getAttribute('data-series')).not.toBeNull();
+    const drawn = JSON.parse((await canvas.getAttribute('data-series'))!) as { label: string; values: number[] }[];
+    expect(drawn.map((x) => x.label)).toEqual(['deceptive', 'honest']);
+    const conditions = [m.other, m.otherMirrored, m.self, m.selfMirrored];
+    drawn[0]!.values.forEach((v, i) => expect(v).toBeCloseTo(conditions[i]!.deceptive, 3));
+    drawn[1]!.values.forEach((v, i) => expect(v).toBeCloseTo(conditions[i]!.honest, 3));
     // and the services accept that config as is: SOO layer, lr and targets from the recipe, the demo's held-out text
     const { config, stages } = await harness.services.experimentViews.check(status.config);
     const training = config.training as { layer: number; lr: number; targets: string[] };
@@ -92,7 +100,7 @@ describe.skipIf(!addonBuilt)('the demo model on the Experiments page (browser ha
     await t('exp-progress').waitFor();
     await expect.poll(() => harness.services.runs.list({ kind: 'experiment' }).length).toBe(1);
     const run = harness.services.runs.list({ kind: 'experiment' })[0]!;
-    const stored = run.config as { model: string; training: { layer: number; lr: number; positions: string }; capability: { perplexityFile?: string } };
+    const stored = (run.config as { effective: { model: string; training: { layer: number; lr: number; positions: string }; capability: { perplexityFile?: string } } }).effective;
     expect(stored.model).toBe(status.modelPath);
     expect(stored.training).toMatchObject({ layer: recipe.soo.layer, lr: recipe.soo.lr, positions: recipe.soo.positions });
     expect(stored.capability.perplexityFile).toMatch(/\.heldout\.txt$/);
