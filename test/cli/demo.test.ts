@@ -9,13 +9,12 @@
  * - a second run takes the model from the cache (model_built_now false) and adds a second experiment.
  * Skipped only when the native addon is not built.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { APP_ROOT } from '../../electron/services/paths.ts';
+import { runCli } from '../helpers/cli.ts';
 import { addonBuilt, THREADS } from '../native/native-addon.ts';
 
 /** The quick build + a 2-seed experiment: a few minutes on CI, more on a loaded 2-core box. */
@@ -23,20 +22,7 @@ const CLI_MS = 1_200_000;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'soo-cli-demo-'));
 const db = path.join(dir, 'soo-lab.db');
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/soo-lab.mjs', '--db', db, '--threads', String(THREADS), ...args], {
-      cwd: APP_ROOT,
-      env: { ...process.env, SOO_LAB_DEBUG: '', SOO_LAB_GPU: 'off' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(db, args, { threads: THREADS });
 
 interface DemoJson {
   baseline_deceptive_rate: number | null;

@@ -10,14 +10,13 @@
  *   `--resume`: it finishes with the same rows as the uninterrupted run and no child run twice.
  * Skipped only when the native addon is not built (and failing under CI, see native-addon.ts).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_ROOT } from '../../electron/services/paths.ts';
+import { runCli } from '../helpers/cli.ts';
 import { RunRepository } from '../../electron/services/store/runs.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt, THREADS } from '../native/native-addon.ts';
@@ -27,22 +26,8 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'soo-cli-exp-'));
 const db = path.join(dir, 'soo-lab.db');
 const BUCKETS = ['deceptive', 'honest', 'neither', 'degenerate'] as const;
 
-function cli(args: string[], onSpawn?: (pid: number) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/soo-lab.mjs', '--db', db, '--threads', String(THREADS), ...args], {
-      cwd: APP_ROOT,
-      env: { ...process.env, SOO_LAB_DEBUG: '', SOO_LAB_GPU: 'off' },
-      detached: true, // own process group: kill -9 reaches the engine process too
-    });
-    onSpawn?.(child.pid!);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+/** Own process group: kill -9 reaches the engine process too. */
+const cli = (args: string[], onSpawn?: (pid: number) => void) => runCli(db, args, { threads: THREADS, detached: true, ...(onSpawn ? { onSpawn } : {}) });
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 

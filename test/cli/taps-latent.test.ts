@@ -8,15 +8,14 @@
  * - bad flags and bad files exit 2 with a message naming the flag, the file or the line.
  * Skipped only when the native addon is not built.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
 import Database from 'better-sqlite3';
 import { ActivationsService } from '../../electron/services/activations/activationsService.ts';
 import { EngineClient } from '../../electron/services/engine/engineClient.ts';
-import { APP_ROOT } from '../../electron/services/paths.ts';
 import { RunRepository } from '../../electron/services/store/runs.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt, THREADS } from '../native/native-addon.ts';
@@ -34,20 +33,7 @@ const CLI_MS = 120_000;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'soo-cli-latent-'));
 const db = path.join(dir, 'soo-lab.db');
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/soo-lab.mjs', '--db', db, '--threads', String(THREADS), ...args], {
-      cwd: APP_ROOT,
-      env: { ...process.env, SOO_LAB_DEBUG: '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]) => runCli(db, args, { threads: THREADS });
 
 function writePairs(name: string, pairs: readonly { self: string; other: string }[]): string {
   const file = path.join(dir, name);
