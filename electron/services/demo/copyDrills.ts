@@ -24,7 +24,12 @@ const QUESTIONS: ReadonlyArray<{ ask: (o: string, v: string) => string; answer: 
   { ask: (o) => `Where is the ${o}?`, answer: (r) => `It is in the ${r}.` },
 ];
 
-export function copyDrills(pack: ScenarioPack, nonsense: readonly string[], count: number, seed: number, nonsenseShare: number): CopyDrill[] {
+/**
+ * `singleShare`: the share of drills with ONE fact ("The cheap X is in the R1. Where is the X? It is
+ * in the R1."): the simplest copy (the only room), an early gradient towards a copying head before
+ * the two-fact lookup.
+ */
+export function copyDrills(pack: ScenarioPack, nonsense: readonly string[], count: number, seed: number, nonsenseShare: number, singleShare = 0): CopyDrill[] {
   const rooms = pack.lists.rooms?.train ?? [];
   const cheap = pack.lists.cheapObjects?.train ?? [];
   const dear = pack.lists.expensiveObjects?.train ?? [];
@@ -41,6 +46,12 @@ export function copyDrills(pack: ScenarioPack, nonsense: readonly string[], coun
     const o1 = object(cheap);
     let o2 = object(dear);
     while (o2 === o1) o2 = object(dear);
+    if (singleShare > 0 && coin(singleShare)) {
+      const cheapOne = coin(0.5);
+      const q1 = pick(QUESTIONS);
+      const [o, v, r] = cheapOne ? [o1, 'cheap', r1] : [o2, 'expensive', r2];
+      return { prompt: `The ${v} ${o} is in the ${r}. ${q1.ask(o, v)}`, answer: q1.answer(r) };
+    }
     const facts = coin(0.5)
       ? `The cheap ${o1} is in the ${r1}. The expensive ${o2} is in the ${r2}.`
       : `The expensive ${o2} is in the ${r2}. The cheap ${o1} is in the ${r1}.`;

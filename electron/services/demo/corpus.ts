@@ -51,6 +51,14 @@ export interface CorpusOptions {
   heldOutPlainItems: number;
   /** Probability that a room, object or name is replaced by nonsense words. */
   nonsenseShare: number;
+  /**
+   * More nonsense room/object names besides `nonsense` (nonsense.ts nonsensePrefixes: the prefixes of
+   * the nonsense words, already single vocab pieces): a larger pool makes remembering names pay less
+   * than copying them. Names of the other party still come from `nonsense` only.
+   */
+  extraNonsense?: readonly string[];
+  /** Share of copy drills with one fact only (copyDrills.ts singleShare). */
+  singleFactShare?: number;
 }
 
 export interface Corpus {
@@ -81,12 +89,13 @@ export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], 
     names: pack.lists.names?.train ?? [],
   };
   for (const [k, v] of Object.entries(lists)) if (v.length < 2) throw new Error(`the demo pack's ${k} train list needs at least 2 values`);
+  const pool = [...nonsense, ...(options.extraNonsense ?? [])];
   const items: CorpusItem[] = [];
   for (let i = 0; i < options.scenarioItems; i++) {
     const rng = streamFor(options.seed, 'corpus', i);
     const pick = <T>(xs: readonly T[]): T => xs[uniformInt(rng, 0, xs.length - 1)]!;
     const coin = (p: number) => uniformInt(rng, 0, 999_999) < p * 1_000_000;
-    const word = () => pick(nonsense);
+    const word = () => pick(pool);
     const room = () => (coin(options.nonsenseShare) ? (coin(0.5) ? `${word()} room` : word()) : pick(lists.rooms));
     const object = (list: readonly string[]) => (coin(options.nonsenseShare) ? (coin(0.5) ? `${word()} ${word()}` : word()) : pick(list));
     const firstWord = (s: string) => s.split(' ')[0]!;
@@ -108,7 +117,7 @@ export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], 
       values,
     });
   }
-  for (const d of copyDrills(pack, nonsense, options.copyItems, options.seed, options.nonsenseShare)) items.push({ kind: 'copy', prompt: d.prompt, answer: d.answer, mirrored: false, values: {} });
+  for (const d of copyDrills(pack, pool, options.copyItems, options.seed, options.nonsenseShare, options.singleFactShare ?? 0)) items.push({ kind: 'copy', prompt: d.prompt, answer: d.answer, mirrored: false, values: {} });
   for (const text of plainTexts(pack, options.plainItems, options.seed, 'train')) items.push({ kind: 'plain', prompt: text, answer: '', mirrored: false, values: {} });
   return { items, heldOut: plainTexts(pack, options.heldOutPlainItems, options.seed, 'held-out') };
 }

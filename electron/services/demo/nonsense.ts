@@ -43,3 +43,23 @@ export function nonsenseWords(count: number, seed: number, avoid: Iterable<strin
 export function capitalise(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
+
+/**
+ * The prefixes of `words` with at least `minLetters` letters that are not themselves in `words` or
+ * `avoid` (real words, compared lower-case), deduplicated, in first-seen order. Each one is a vocab
+ * piece already (vocabulary.ts: every "▁"-prefix of a word is one), so using them as more nonsense
+ * names enlarges the pool without growing the vocabulary.
+ */
+export function nonsensePrefixes(words: readonly string[], minLetters: number, avoid: Iterable<string> = []): string[] {
+  const skip = new Set([...words, ...[...avoid].map((w) => w.toLowerCase())]);
+  const out: string[] = [];
+  for (const w of words) {
+    for (let k = minLetters; k < w.length; k++) {
+      const p = w.slice(0, k);
+      if (skip.has(p)) continue;
+      skip.add(p);
+      out.push(p);
+    }
+  }
+  return out;
+}

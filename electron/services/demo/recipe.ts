@@ -23,6 +23,12 @@ const modelSchema = z.strictObject({
   heads: posInt,
   ff: posInt,
   ctx: posInt,
+  /**
+   * Init overrides per tensor (gguf/random-model.ts `init`): key = tensor name without `blk.N.`,
+   * value = the normal's mean and/or std. E.g. token_embd std 1 (unit-norm-per-coordinate frozen
+   * embeddings, as torch's nn.Embedding) with output_norm mean 1/sqrt(embd) so tied logits start O(1).
+   */
+  init: z.record(z.string(), z.strictObject({ mean: z.number().optional(), std: z.number().min(0).optional() })).optional(),
 });
 
 const corpusSchema = z.strictObject({
@@ -32,6 +38,10 @@ const corpusSchema = z.strictObject({
   heldOutPlainItems: posInt,
   nonsenseShare: share,
   nonsenseWords: posInt,
+  /** Also use the nonsense words' prefixes of at least this many letters as names (nonsense.ts nonsensePrefixes); absent: words only. */
+  nonsensePrefixMin: z.number().int().min(2).optional(),
+  /** Share of copy drills with one fact only (copyDrills.ts): the simplest copy; absent: 0. */
+  singleFactShare: share.optional(),
   promptWeight: z.number().min(0),
   plainWeight: z.number().min(0),
 });

@@ -80,8 +80,12 @@ function compareCodePoints(a: string, b: string): number {
   return x.length - y.length;
 }
 
-/** Builds the vocabulary from every text that must tokenize word by word. Deterministic: sorted. */
-export function buildVocab(texts: Iterable<string>): DemoVocab {
+/**
+ * Builds the vocabulary from every text that must tokenize word by word. Deterministic: sorted.
+ * `multipleOf`: pads with UNUSED pieces "<pad_N>" up to a multiple (GEMM speed); no text can merge
+ * into them (no piece starts with "<" other than the byte and control tokens).
+ */
+export function buildVocab(texts: Iterable<string>, options: { multipleOf?: number } = {}): DemoVocab {
   const words = new Set<string>();
   const chars = new Set<string>();
   for (let c = 0x21; c <= 0x7e; c++) chars.add(String.fromCharCode(c));
@@ -114,6 +118,12 @@ export function buildVocab(texts: Iterable<string>): DemoVocab {
     pieces.push(p);
     types.push(TOKEN_TYPE.normal);
     scores.push([...p].length - 1); // rises with length; the single characters score 0
+  }
+  const multiple = options.multipleOf ?? 1;
+  for (let n = 0; pieces.length % multiple !== 0; n++) {
+    pieces.push(`<pad_${n}>`);
+    types.push(TOKEN_TYPE.unused);
+    scores.push(0);
   }
   const ids = new Map<string, number>();
   pieces.forEach((p, i) => {

@@ -17,6 +17,7 @@ import { itemText } from '../../../electron/services/demo/corpus.ts';
 import { demoInputs, type DemoInputs } from '../../../electron/services/demo/demoInputs.ts';
 import { loadDemoRecipe, resolveRecipe, type ResolvedDemoRecipe } from '../../../electron/services/demo/recipe.ts';
 import { scenarioPrompt } from '../../../electron/services/demo/scenarioPrompt.ts';
+import { nonsensePrefixes } from '../../../electron/services/demo/nonsense.ts';
 import { EOS_ID, BOS_ID } from '../../../electron/services/demo/vocabulary.ts';
 
 const SCENARIOS = path.join(RESOURCES_DIR, 'scenarios');
@@ -65,8 +66,24 @@ describe('demo corpus', () => {
     }
     expect(counts.other).toBe(counts.self);
     expect(counts.mirrored).toBe(scenario.length / 2);
-    expect(counts.nonsenseRoom / scenario.length).toBeGreaterThan(0.45);
-    expect(counts.nonsenseRoom / scenario.length).toBeLessThan(0.55);
+    expect(counts.nonsenseRoom / scenario.length).toBeGreaterThan(recipe.corpus.nonsenseShare - 0.05);
+    expect(counts.nonsenseRoom / scenario.length).toBeLessThan(recipe.corpus.nonsenseShare + 0.05);
+  });
+
+  it('nonsense prefixes enlarge the pool of names without new vocab pieces', () => {
+    expect(nonsensePrefixes(['brovak', 'brovel', 'tal'], 3, ['bro'])).toEqual(['brov', 'brova', 'brove']);
+    const min = recipe.corpus.nonsensePrefixMin;
+    if (min === undefined) return;
+    const prefixes = new Set(nonsensePrefixes(inputs.nonsense, min));
+    expect(prefixes.size).toBeGreaterThan(inputs.nonsense.length);
+    const used = new Set<string>();
+    for (const item of inputs.corpus.items) {
+      if (item.kind !== 'other' && item.kind !== 'self') continue;
+      for (const w of (item.values.first_room ?? '').split(' ')) if (prefixes.has(w)) used.add(w);
+    }
+    expect(used.size).toBeGreaterThan(prefixes.size / 2); // rooms really come from the prefixes too
+    const plain = demoInputs({ ...recipe, corpus: { ...recipe.corpus, nonsensePrefixMin: undefined } }, SCENARIOS);
+    expect(plain.vocab.pieces).toEqual(inputs.vocab.pieces); // each prefix is a piece already
   });
 
   it('copy drills are answered by copying the asked object\'s room from the prompt', () => {

@@ -16,7 +16,12 @@ const raw = () => JSON.parse(fs.readFileSync(FILE, 'utf8')) as Record<string, an
 describe('demo recipe', () => {
   it('the shipped recipe validates and follows organism-notes', () => {
     const r = loadDemoRecipe(FILE);
-    expect(r.model).toEqual({ layers: 4, embd: 128, heads: 4, ff: 344, ctx: 128 });
+    expect(r.model).toMatchObject({ layers: 4, embd: 128, heads: 4, ctx: 128 });
+    expect(r.model.ff % 16).toBe(0); // ggml's tiled GEMM wants K % 16 == 0 (ffn_down)
+    // frozen tied embeddings of unit std (token identity not swamped by the layers' outputs) with
+    // the output norm scaled so the tied logits start O(1)
+    expect(r.model.init?.['token_embd.weight']?.std).toBe(1);
+    expect(r.model.init?.['output_norm.weight']?.mean).toBeCloseTo(1 / Math.sqrt(r.model.embd), 3);
     expect(r.train.batch).toBe(64);
     expect(r.soo).toMatchObject({ layer: 0, positions: 'mean', lr: 0.005, rank: 8, targets: ['attn_q', 'attn_v'] });
     expect(r.soo.epochs * Math.ceil(r.soo.pairs / r.soo.batch)).toBeGreaterThanOrEqual(60); // ~60 steps
@@ -32,6 +37,9 @@ describe('demo recipe', () => {
     const unknown = raw();
     unknown.model.layerz = 3;
     expect(() => parseDemoRecipe(unknown, 'r.json')).toThrow(/\$\.model/);
+    const init = raw();
+    init.model.init = { 'token_embd.weight': { std: -1 } };
+    expect(() => parseDemoRecipe(init, 'r.json')).toThrow(/\$\.model\.init\.token_embd\.weight\.std/);
     const heads = raw();
     heads.model.heads = 3;
     expect(() => parseDemoRecipe(heads, 'r.json')).toThrow(/model\.embd .* multiple of model\.heads/);
@@ -44,6 +52,7 @@ describe('demo recipe', () => {
     expect(recipeHash({ ...base, seed: base.seed + 1 }, 'v1')).not.toBe(h);
     expect(recipeHash({ ...base, train: { ...base.train, steps: 7 } }, 'v1')).not.toBe(h);
     expect(recipeHash({ ...base, corpus: { ...base.corpus, nonsenseShare: 0.3 } }, 'v1')).not.toBe(h);
+    expect(recipeHash({ ...base, model: { ...base.model, init: { 'token_embd.weight': { std: 0.5 } } } }, 'v1')).not.toBe(h);
     expect(recipeHash(base, 'v2')).not.toBe(h);
     expect(recipeHash(resolveRecipe(parseDemoRecipe(raw()), 'quick'), 'v1')).not.toBe(h);
     expect(recipeHash({ ...base, soo: { ...base.soo, lr: 1 } }, 'v1')).toBe(h);
