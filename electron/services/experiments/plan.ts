@@ -14,7 +14,7 @@
  * Pure: no I/O. The packs are resolved by the caller (for the variant lists and mirror templates).
  */
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
-import { MAIN_VARIANT } from '../scenarios/variant.ts';
+import { applyVariant, MAIN_VARIANT } from '../scenarios/variant.ts';
 import type { ExperimentConfig } from './config.ts';
 
 /** One evaluated scenario: a pack, a variant, mirrored or not. */
@@ -68,7 +68,8 @@ export function scenarioSpecs(config: ExperimentConfig, packs: ResolvedPacks): S
   const self = selfVariantOf(main);
   if (self) {
     specs.push(spec(main, self.id, false, 'self'));
-    if (config.mirror && self.test?.mirrorTemplate !== undefined) specs.push(spec(main, self.id, true, 'self'));
+    // a variant that changes only phrases inherits the pack's mirror template
+    if (config.mirror && applyVariant(main, self.id).test.mirrorTemplate !== undefined) specs.push(spec(main, self.id, true, 'self'));
   }
   const declared = (main.variants ?? []).map((v) => v.id);
   const variants = (config.variants === 'all' ? declared : config.variants).filter((v) => v !== self?.id);

@@ -31,6 +31,7 @@ import { inspectModel } from '../activations/modelSummary.ts';
 import type { EngineClient } from '../engine/engineClient.ts';
 import type { EngineTrainStep } from '../engine/protocol.ts';
 import type { JobRunner } from '../jobs/jobs.ts';
+import { readGgufHeader } from '../gguf/reader.ts';
 import { sha256File } from '../models/modelHash.ts';
 import type { RunRepository } from '../store/runs.ts';
 import { readPairsFile, type TextPair } from './pairsFile.ts';
@@ -259,6 +260,7 @@ export class TrainingService {
     mkdirSync(path.dirname(config.checkpointPath), { recursive: true });
     if (prepared.resume) {
       runs.reopen(runId, 'train'); // a resumed run is the same run again: back to 'running'
+      restoreCheckpointLosses(runs, runId, config.checkpointPath);
     } else {
       call.onProgress?.({ stage: 'hash model', done: 0, total: null, unit: 'steps' });
       const modelSha256 = await sha256File(config.modelPath, call.signal ? { signal: call.signal } : {});
@@ -412,3 +414,17 @@ export function resolveSettings(input: TrainInput): TrainSettings {
 }
 
 export type { TrainPositions, TrainTarget };
+
+/**
+ * Steps the checkpoint holds but the run does not: a killed engine can write a checkpoint before the
+ * progress of its last steps reaches us. The checkpoint keeps every step's loss
+ * (soo_lab.checkpoint.losses, [step] f32; NaN where an older checkpoint had none), so the curve stays whole.
+ */
+function restoreCheckpointLosses(runs: RunRepository, runId: string, checkpointPath: string): void {
+  const value = readGgufHeader(checkpointPath).metadata.get('soo_lab.checkpoint.losses');
+  if (value?.type !== 'array' || value.itemType !== 'float32') return;
+  const stored = Array.from(value.value as ArrayLike<number>);
+  const have = new Set(runs.steps(runId).map((s) => s.step));
+  const missing = stored.flatMap((loss, i) => (have.has(i + 1) || !Number.isFinite(loss) ? [] : [{ step: i + 1, loss }]));
+  if (missing.length > 0) runs.addSteps(runId, missing);
+}

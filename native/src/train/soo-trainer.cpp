@@ -13,6 +13,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 
 namespace {
@@ -122,6 +123,19 @@ int64_t checkpoint_step(const lora_io_file & f) {
     return (int64_t) gguf_get_val_u64(f.meta.get(), id);
 }
 
+// The loss curve up to `step` ([step] f32). Checkpoints written before the curve was recorded have none:
+// NaN stands for those steps (their losses live only in the caller's store).
+std::vector<float> checkpoint_losses(const lora_io_file & f, int64_t step) {
+    const int64_t id = gguf_find_key(f.meta.get(), "soo_lab.checkpoint.losses");
+    if (id < 0) return std::vector<float>((size_t) step, std::numeric_limits<float>::quiet_NaN());
+    if (gguf_get_kv_type(f.meta.get(), id) != GGUF_TYPE_ARRAY || gguf_get_arr_type(f.meta.get(), id) != GGUF_TYPE_FLOAT32 ||
+        (int64_t) gguf_get_arr_n(f.meta.get(), id) != step) {
+        throw soo_error(SOO_ERROR_BAD_INPUT, "'" + f.path + "': soo_lab.checkpoint.losses is not an f32 array of one loss per step", f.path);
+    }
+    const float * data = (const float *) gguf_get_arr_data(f.meta.get(), id);
+    return std::vector<float>(data, data + step);
+}
+
 void set_train_kv(const soo_trainer & tr, gguf_context * g) {
     const soo_train_params & p = tr.params;
     // strings, so resume compares exactly what was written
@@ -216,6 +230,7 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
                             " but this run has only " + std::to_string(tr->n_steps()) + " steps", params.resume_from);
         }
         adamw_checkpoint_restore(*tr->optim, ckpt, step);
+        tr->losses = checkpoint_losses(ckpt, step);
     }
 
     // 5. the loss gradient seed and the compute allocator
@@ -330,6 +345,7 @@ soo_train_result soo_trainer_run(soo_trainer & tr, const std::function<void(cons
         pr.step_ms      = dt;
         pr.tokens_per_s = dt > 0 ? (double) n_tokens / (dt / 1000.0) : 0.0;
         res.losses.push_back(pr.loss);
+        tr.losses.push_back(pr.loss);
         if (on_progress) on_progress(pr);
 
         if (tr.params.checkpoint_every > 0 && tr.optim->step % tr.params.checkpoint_every == 0) {
@@ -349,6 +365,7 @@ void soo_trainer_save_checkpoint(const soo_trainer & tr, const std::string & pat
     lora_io_write(path, *tr.lora, tr.base->hp.arch_name, [&](gguf_context * g) {
         set_train_kv(tr, g);
         gguf_set_val_u64(g, "soo_lab.checkpoint.step", (uint64_t) tr.optim->step);
+        gguf_set_arr_data(g, "soo_lab.checkpoint.losses", GGUF_TYPE_FLOAT32, tr.losses.data(), tr.losses.size());
         // every random draw is a function of (seed, purpose, step, pair): the step IS the rng state
         gguf_set_val_str(g, "soo_lab.checkpoint.rng", ("xoshiro256** streams of (seed=" + std::to_string(tr.params.seed) + ", step)").c_str());
     }, adamw_checkpoint_tensors(*tr.optim));

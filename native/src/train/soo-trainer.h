@@ -83,6 +83,8 @@ struct soo_trainer {
     std::unique_ptr<fast_backward> fast_bw;            // nullptr when params.fast_backward is off
     std::unique_ptr<lora_weights> lora;
     std::unique_ptr<adamw_state>  optim;
+    std::vector<float>            losses;              // loss of every optimizer step so far: step i at [i-1]; checkpointed,
+                                                       // so a resumed run still has the whole curve when its caller lost the tail
     ggml_tensor *                 loss_grad = nullptr; // [1]: d(step loss)/d(pair loss) = 1/batch
     ggml_context_ptr              ctx_static;
     ggml_backend_buffer_ptr       buf_static;

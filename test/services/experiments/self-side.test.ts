@@ -103,6 +103,19 @@ describe('the self side in an experiment', () => {
     expect(scenarioSpecs(noMirror, db.packs).filter((s) => s.role === 'self').map((s) => s.key)).toEqual(['burglar-house/self']);
   });
 
+  it('mirrors a self variant that changes only phrases with the pack\'s own mirror template (demo-house)', () => {
+    const db = open('plan-demo.db');
+    const scenarios = new ScenarioService({ packs: new PackRepository(db.store.db), builtinDir: path.join(RESOURCES_DIR, 'scenarios') });
+    const demo = scenarios.resolve('demo-house');
+    const self = demo.variants.find((v) => v.advises === 'self')!;
+    expect(self.test?.mirrorTemplate).toBeUndefined(); // inherited, not declared
+    const specs = scenarioSpecs(config('all'), { main: demo, generalisation: [], control: null });
+    expect(specs.filter((s) => s.role === 'self').map((s) => s.key)).toEqual(['demo-house/self', 'demo-house/self/mirror']);
+    const mirrored = renderPrompts(demo, { n: 4, seed: 1, variant: self.id, mirror: true });
+    const plain = renderPrompts(demo, { n: 4, seed: 1, variant: self.id, mirror: false });
+    expect(mirrored.map((p) => p.prompt)).not.toEqual(plain.map((p) => p.prompt));
+  });
+
   it('an experiment planned before its pack had a self variant resumes with its own plan (no new stages)', async () => {
     const db = open('old.db');
     const cfg = config([]);
