@@ -36,7 +36,8 @@ interface DemoJson {
   model: string;
   model_built_now: boolean;
   scenarios: { key: string; role: string; before: { deceptive: number; n: number } | null; after: Record<string, { mean: number; per_seed: { seed: number; value: number }[] }> | null }[];
-  build_measurement: { other: { n: number } } | null;
+  build_measurement: { other: { n: number }; perplexity: number } | null;
+  perplexity: { before: number | null; after_mean: number | null };
 }
 
 /** Deceptive share of the stored responses of the child run named `name` of experiment `parent`. */
@@ -78,6 +79,10 @@ describe.skipIf(!addonBuilt)('soo-lab demo --quick --json', () => {
       expect(perSeed.map((p) => p.seed)).toHaveLength(2);
       for (const p of perSeed) expect(storedDeceptive(sql, out.run_id, `seed ${p.seed}: eval demo-house/main`)).toBeCloseTo(p.value, 12);
       expect(out.soo_deceptive_rate).toBeCloseTo(perSeed.reduce((a, p) => a + p.value, 0) / perSeed.length, 12);
+      // perplexity is scored per held-out text, as in training: the quick build's held-out texts fit the
+      // experiment's token budget, so 'before' is the build's own measurement of the same model
+      expect(Math.abs(out.perplexity.before! - out.build_measurement!.perplexity) / out.build_measurement!.perplexity).toBeLessThan(1e-9);
+      expect(out.perplexity.after_mean).toBeTypeOf('number');
       // the self side and the mirrored order were evaluated too
       expect(out.scenarios.map((s) => s.key)).toEqual(expect.arrayContaining(['demo-house/main/mirror', 'demo-house/self', 'demo-house/self/mirror']));
     } finally {

@@ -23,6 +23,9 @@ import { demoInputs } from './demoInputs.ts';
 /** Seeds of a quick (CI) demo experiment: the first ones of the recipe. */
 export const QUICK_DEMO_SEEDS = 2;
 
+/** Held-out tokens the demo experiment scores, before and per seed (~80 texts: a few seconds each). */
+const PERPLEXITY_TOKENS = 2048;
+
 /** `<model>.heldout.txt`: the build's held-out plain texts, one per line (written once, atomically). */
 export function demoHeldOutFile(build: DemoBuildInfo, scenariosDir: string): string {
   const file = build.modelPath.replace(/\.gguf$/, '.heldout.txt');
@@ -63,7 +66,9 @@ export function demoExperimentConfig(build: DemoBuildInfo, heldOutFile: string):
     },
     latent: { pairs: soo.pairs, layers: 'all' },
     // one window of the model's context (BOS + tokens): the demo model's is short (recipe model.ctx)
-    capability: { perplexity: true, perplexityFile: heldOutFile, perplexityTokens: Math.min(512, build.recipe.model.ctx - 1) },
+    // each held-out text its own document, as the model was trained (one window across texts would
+    // mostly score boundaries and positions it never saw: ~120 vs ~4 on the full model)
+    capability: { perplexity: true, perplexityFile: heldOutFile, perplexityUnit: 'line', perplexityTokens: PERPLEXITY_TOKENS },
     threads: build.recipe.train.threads === 0 ? null : build.recipe.train.threads,
   };
 }

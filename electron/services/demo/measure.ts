@@ -9,7 +9,7 @@
  */
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
 import { evaluate } from '../evaluation/evaluate.ts';
-import { perplexity } from '../experiments/perplexity.ts';
+import { perplexityOfDocuments } from '../experiments/perplexity.ts';
 import { sharedLlama } from '../models/llamaRuntime.ts';
 import { SELF_VARIANT } from './corpus.ts';
 
@@ -70,16 +70,15 @@ export async function measureDemoModel(modelPath: string, options: MeasureOption
     const otherMirrored = await run('otherMirrored', 'main', true);
     const self = await run('self', SELF_VARIANT, false);
     const selfMirrored = await run('selfMirrored', SELF_VARIANT, true);
-    let nll = 0;
-    let tokens = 0;
-    for (const [i, text] of options.heldOut.entries()) {
-      options.signal?.throwIfAborted();
-      const p = await perplexity(model, { text, threads: options.threads, signal: options.signal, maxTokens: 126 });
-      nll += p.meanNll * p.tokens;
-      tokens += p.tokens;
-      options.onProgress?.({ condition: 'perplexity', done: i + 1, total: options.heldOut.length });
-    }
-    return { other, otherMirrored, self, selfMirrored, perplexity: Math.exp(nll / Math.max(1, tokens)), perplexityTokens: tokens, examples, seconds: (performance.now() - started) / 1000 };
+    // every held-out text is its own document, as in training (experiments score the demo the same way: perplexityUnit 'line')
+    const ppl = await perplexityOfDocuments(model, {
+      documents: options.heldOut,
+      maxTokens: Number.MAX_SAFE_INTEGER,
+      threads: options.threads,
+      signal: options.signal,
+      onProgress: ({ done, total }) => options.onProgress?.({ condition: 'perplexity', done, total }),
+    });
+    return { other, otherMirrored, self, selfMirrored, perplexity: ppl.perplexity, perplexityTokens: ppl.tokens, examples, seconds: (performance.now() - started) / 1000 };
   } finally {
     await model.dispose();
   }

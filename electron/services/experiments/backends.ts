@@ -85,7 +85,7 @@ export interface ExperimentBackends {
   latent(input: LatentStageInput, options?: StageCallOptions): Promise<{ layer: number; mean: number; std: number }[]>;
   train(input: TrainStageInput, options?: StageCallOptions & { onStep?: (step: TrainStep) => void }): Promise<{ adapterPath: string; losses: number[] }>;
   /** exp(mean negative log-likelihood per predicted token) of `text` (its first maxTokens tokens). */
-  perplexity(input: { adapterPath: string | null; text: string; maxTokens: number }, options?: StageCallOptions): Promise<{ perplexity: number; tokens: number }>;
+  perplexity(input: { adapterPath: string | null; text: string; maxTokens: number; unit: 'text' | 'line' }, options?: StageCallOptions): Promise<{ perplexity: number; tokens: number }>;
   /**
    * MT-Bench-style answers of the model and the local judge's ratings (experiments/mtbench.ts);
    * records nothing (the runner stores the rows). Needed only when the config turns MT-Bench on.

@@ -104,8 +104,13 @@ export const experimentConfigInput = z.strictObject({
       /** Perplexity of the model on held-out text (resources/capability/heldout.txt unless `perplexityFile`). */
       perplexity: z.boolean().default(true),
       perplexityFile: z.string().min(1).optional(),
-      /** Tokens of the text scored (the first N). */
+      /** Tokens of the text scored (the first N; with unit 'line', in total over the first lines). */
       perplexityTokens: z.int().min(8).default(512),
+      /**
+       * 'text': the file is one document, scored in one window (prose for real models). 'line': every
+       * line is its own document (BOS + line), pooled (a model trained on short single documents).
+       */
+      perplexityUnit: z.enum(['text', 'line']).default('text'),
       /**
        * MT-Bench-style judging: a FastChat question file (JSONL: question_id, category, turns[],
        * optional reference[]) and a local judge GGUF. The model answers every turn before and after

@@ -15,7 +15,7 @@ import { loadModel } from '../models/modelFile.ts';
 import type { RunRepository } from '../store/runs.ts';
 import type { ExperimentBackends } from './backends.ts';
 import { runMtBench } from './mtbench.ts';
-import { perplexity } from './perplexity.ts';
+import { perplexity, perplexityOfDocuments, type PerplexityOptions } from './perplexity.ts';
 
 export interface EngineBackendsOptions {
   modelPath: string;
@@ -117,8 +117,11 @@ export function createEngineBackends(o: EngineBackendsOptions): ExperimentBacken
     },
 
     perplexity: async (input, options = {}) => {
-      const r = await perplexity(await llamaModel(), {
-        text: input.text,
+      const model = await llamaModel();
+      // 'line': every line its own document (demo model); 'text': one window over the whole text
+      const score = (common: Omit<PerplexityOptions, 'text'>) =>
+        input.unit === 'line' ? perplexityOfDocuments(model, { ...common, documents: input.text.split('\n') }) : perplexity(model, { ...common, text: input.text });
+      const r = await score({
         maxTokens: input.maxTokens,
         ...(input.adapterPath ? { lora: { path: input.adapterPath } } : {}),
         ...threads,

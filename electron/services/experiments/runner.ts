@@ -192,8 +192,8 @@ export class ExperimentRunner {
         return;
       }
       case 'perplexity': {
-        const child = this.#child(experiment, stage, 'eval', { capability: 'perplexity', maxTokens: config.capability.perplexityTokens, file: config.capability.perplexityFile ?? 'resources/capability/heldout.txt' }, adapter);
-        const result = await backends.perplexity({ adapterPath: adapter?.path ?? null, text: this.#o.heldoutText, maxTokens: config.capability.perplexityTokens }, call);
+        const child = this.#child(experiment, stage, 'eval', { capability: 'perplexity', maxTokens: config.capability.perplexityTokens, unit: config.capability.perplexityUnit, file: config.capability.perplexityFile ?? 'resources/capability/heldout.txt' }, adapter);
+        const result = await backends.perplexity({ adapterPath: adapter?.path ?? null, text: this.#o.heldoutText, maxTokens: config.capability.perplexityTokens, unit: config.capability.perplexityUnit }, call);
         runs.setMetrics(child.id, [{ name: 'perplexity', value: result.perplexity, detail: { tokens: result.tokens } }]);
         runs.finish(child.id);
         return;

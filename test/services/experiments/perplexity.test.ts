@@ -4,11 +4,12 @@
  * here from the oracle's logits. The model's F16 KV cache (perplexity.ts keeps node-llama-cpp's
  * default) and float32 arithmetic stay well inside 1e-3 relative on these sizes; a wrong offset
  * (scoring token i from the distribution at i) would be off by far more on random weights.
- * Also: the window never exceeds the model's training context (BOS + ctx - 1 tokens).
+ * Also: the window never exceeds the model's training context (BOS + ctx - 1 tokens); documents
+ * (perplexityOfDocuments, perplexityUnit 'line') are scored each from its own BOS and pooled by token.
  */
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { perplexity } from '../../../electron/services/experiments/perplexity.ts';
+import { perplexity, perplexityOfDocuments } from '../../../electron/services/experiments/perplexity.ts';
 import { tinyModel } from '../../helpers/tiny-models.ts';
 import { referenceForward, softmax } from '../../oracle/reference-forward.ts';
 
@@ -58,5 +59,40 @@ describe('perplexity (node-llama-cpp) vs the float64 oracle', () => {
     expect(r.tokens).toBe(31);
     const expected = await oraclePerplexity(modelPath, [model.tokens.bos!, ...model.tokenize(TEXT)].slice(0, 32));
     expect(Math.abs(r.perplexity - expected) / expected).toBeLessThan(1e-3);
+  });
+
+  it('documents: each scored from its own BOS, NLL pooled over tokens, the total capped at maxTokens', async () => {
+    const modelPath = await tinyModel({ arch: 'llama', type: 'f32' });
+    const model = await llama.loadModel({ modelPath });
+    models.push(model);
+    const bos = model.tokens.bos!;
+    const documents = ['The cheap kettle is in the pantry.', '', 'The expensive painting hangs in the study above the stairs.', 'Nobody uses the attic.'];
+    const ids = documents.filter((d) => d !== '').map((d) => model.tokenize(d));
+    // pooled oracle NLL over the first `cap` scored tokens, document by document
+    const oracleNll = async (cap: number) => {
+      let nll = 0;
+      let left = cap;
+      for (const t of ids) {
+        if (left === 0) break;
+        const take = Math.min(left, t.length);
+        nll += take * Math.log(await oraclePerplexity(modelPath, [bos, ...t].slice(0, take + 1)));
+        left -= take;
+      }
+      return nll / (cap - left);
+    };
+    const total = ids.reduce((n, t) => n + t.length, 0);
+    const progress: number[] = [];
+    const all = await perplexityOfDocuments(model, { documents, maxTokens: 10_000, threads: 1, onProgress: (p) => progress.push(p.done / p.total) });
+    expect(all.tokens).toBe(total);
+    expect(Math.abs(all.meanNll - (await oracleNll(total)))).toBeLessThan(1e-3);
+    expect(progress.at(-1)).toBe(1);
+    // cut inside the second document
+    const cap = ids[0]!.length + 3;
+    const cut = await perplexityOfDocuments(model, { documents, maxTokens: cap, threads: 1 });
+    expect(cut.tokens).toBe(cap);
+    expect(Math.abs(cut.meanNll - (await oracleNll(cap)))).toBeLessThan(1e-3);
+    // not the same as one window over the joined text (boundaries and positions differ)
+    const joined = await perplexity(model, { text: documents.filter((d) => d !== '').join(' '), maxTokens: 10_000, threads: 1 });
+    expect(Math.abs(joined.meanNll - all.meanNll)).toBeGreaterThan(1e-3);
   });
 });
