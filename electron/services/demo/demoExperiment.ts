@@ -65,7 +65,6 @@ export function demoExperimentConfig(build: DemoBuildInfo, heldOutFile: string):
       pairs: soo.pairs,
     },
     latent: { pairs: soo.pairs, layers: 'all' },
-    // one window of the model's context (BOS + tokens): the demo model's is short (recipe model.ctx)
     // each held-out text its own document, as the model was trained (one window across texts would
     // mostly score boundaries and positions it never saw: ~120 vs ~4 on the full model)
     capability: { perplexity: true, perplexityFile: heldOutFile, perplexityUnit: 'line', perplexityTokens: PERPLEXITY_TOKENS },
