@@ -104,11 +104,17 @@ export class DemoModelService {
     return { modelPath: `${base}.gguf`, infoPath: `${base}.json`, hash, resolved };
   }
 
-  /** The cached build of `variant`, or null when it is not built (or not measured yet). */
+  /**
+   * The cached build of `variant`, or null when it is not built (or not measured yet). Its recipe's
+   * `soo` block is the current recipe's: the hash leaves `soo` out so that a new default SOO recipe
+   * does not rebuild the model, and the ready experiment must then use the new one, not the block
+   * stored when the model was built. (`eval` stays the stored one: the stored measurement used it.)
+   */
   cached(variant: DemoVariant = 'full', recipe: DemoRecipe = this.recipe()): DemoBuildInfo | null {
-    const { modelPath, infoPath } = this.paths(variant, recipe);
+    const { modelPath, infoPath, resolved } = this.paths(variant, recipe);
     if (!fs.existsSync(modelPath) || !fs.existsSync(infoPath)) return null;
-    return JSON.parse(fs.readFileSync(infoPath, 'utf8')) as DemoBuildInfo;
+    const info = JSON.parse(fs.readFileSync(infoPath, 'utf8')) as DemoBuildInfo;
+    return { ...info, recipe: { ...info.recipe, soo: resolved.soo } };
   }
 
   /** Initial models left by a build that was killed (its process is gone): never a model, only garbage. */

@@ -98,5 +98,12 @@ describe.skipIf(!hasTrainLm)('demo model builder (quick recipe)', () => {
     expect(again.cached).toBe(true);
     expect(again.modelPath).toBe(built.modelPath);
     expect(again.measurement).toEqual(built.measurement);
+    // a new default SOO recipe (outside the hash) reaches the cached build without a rebuild
+    const recipe = services.demoModel.recipe();
+    const changed = { ...recipe, soo: { ...recipe.soo, lr: recipe.soo.lr * 3, seeds: [7] } };
+    const cached = services.demoModel.cached('quick', changed)!;
+    expect(cached.modelPath).toBe(built.modelPath);
+    expect(cached.recipe.soo).toMatchObject({ lr: recipe.soo.lr * 3, seeds: [7] });
+    expect(services.demo.config(cached).training).toMatchObject({ lr: recipe.soo.lr * 3 });
   });
 });
