@@ -1,7 +1,7 @@
 /**
  * `soo-lab report RUN_ID --out FILE.html [--csv DIR]`: the self-contained HTML report of an
  * experiment (reports/html.ts: tables, inline SVG charts, config, environment), and optionally every
- * table as CSV.
+ * table as CSV. Given an `rl report` run, it writes that run's RL report (reports/rlHtml.ts; no CSV).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { createServices } from '../../services/index.ts';
 import { experimentReportHtml } from '../../services/reports/html.ts';
 import { experimentTables, tableToCsv } from '../../services/reports/tables.ts';
 import { resolveDbPath, runCommand } from '../command-kit.ts';
+import { badInput } from '../../contract/errors.ts';
 import { environment } from './experiment.ts';
 
 export function registerReportCommand(program: Command): void {
@@ -23,8 +24,14 @@ export function registerReportCommand(program: Command): void {
         command,
         async (options) => {
           using services = createServices({ dbPath: resolveDbPath(options) });
-          const summary = services.experiments.summary(runId);
           const out = path.resolve(flags.out);
+          const run = services.runs.get(runId);
+          if (run?.kind === 'rl') {
+            if (flags.csv) throw badInput('--csv: an rl report has no CSV tables; leave --csv out (its numbers are in `soo-lab --json rl report`)');
+            writeFileSync(out, (await services.rlViews.reportHtml(runId)).text);
+            return { report: out, csv: [], run_id: runId, status: run.status };
+          }
+          const summary = services.experiments.summary(runId);
           writeFileSync(out, experimentReportHtml(summary, environment(services.store.file)));
           const csv: string[] = [];
           if (flags.csv) {

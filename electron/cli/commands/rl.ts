@@ -9,11 +9,13 @@
  *   rl soo --from RUN_ID [--episodes 10000] [--soo-weight 1] [--capability-weight 1] ...
  *   rl resume RUN_ID [--episodes N]
  *   rl eval --run ID[,ID...] [--episodes 100] [--seed S]                -> per agent goal/trap/SOO numbers
- *   rl report [--honest IDS --deceptive IDS --soo IDS] [--episodes 100] -> behaviour MSEs, classification
+ *   rl report [--honest IDS --deceptive IDS --soo IDS] [--episodes 100] [--out FILE.html]
+ *                                                                       -> behaviour MSEs, classification
  */
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { createServices, appVersion } from '../../services/index.ts';
+import { writeFileSync } from 'node:fs';
+import { createServices, appVersion, type Services } from '../../services/index.ts';
 import { RlService, type RlCallOptions, type RlEvalResult, type RlReportResult, type RlTrainResult } from '../../services/rl/service.ts';
 import { RL_MODES, trainConfigSchema, sooConfigSchema, type RlMode } from '../../services/rl/config.ts';
 import { badInput } from '../../contract/errors.ts';
@@ -46,7 +48,7 @@ function parseIntList(flag: string) {
 }
 
 /** Opens the store, builds the RL service, cancels on Ctrl+C, and closes everything after `fn`. */
-async function withRl<T>(options: GlobalOptions, label: string, fn: (rl: RlService, call: RlCallOptions) => Promise<T>): Promise<T> {
+async function withRl<T>(options: GlobalOptions, label: string, fn: (rl: RlService, call: RlCallOptions, services: Services) => Promise<T>): Promise<T> {
   const dbPath = resolveDbPath(options);
   const services = createServices({ dbPath });
   const controller = new AbortController();
@@ -57,7 +59,7 @@ async function withRl<T>(options: GlobalOptions, label: string, fn: (rl: RlServi
   process.once('SIGINT', onSigint);
   try {
     const rl = new RlService({ runs: services.runs, db: services.store.db, dataDir: path.dirname(path.resolve(dbPath)), appVersion: appVersion() });
-    return await fn(rl, { signal: controller.signal, onProgress: progressLines(label) });
+    return await fn(rl, { signal: controller.signal, onProgress: progressLines(label) }, services);
   } finally {
     process.off('SIGINT', onSigint);
     await services.disposeAsync();
@@ -179,8 +181,20 @@ export function registerRlCommands(program: Command): void {
     .option('--soo <ids>', 'SOO fine-tuned runs', parseIdList('--soo'))
     .option('--episodes <n>', 'evaluation episodes per agent (default 100; published 500-1000)', parsePositiveInt('--episodes'))
     .option('--episode-counts <list>', 'episode counts of the classification curve (default 1,2,5,10,20,50,...)', parseIntList('--episode-counts'))
-    .action(async (flags: { honest?: string[]; deceptive?: string[]; soo?: string[]; episodes?: number; episodeCounts?: number[] }, command: Command) => {
-      await runCommand(command, (options) => withRl(options, 'rl report', (service, call) => service.report(flags, call)), humanReport);
+    .option('--out <file>', "also write the report's self-contained HTML (contours, bars, curve) to this file")
+    .action(async (flags: { honest?: string[]; deceptive?: string[]; soo?: string[]; episodes?: number; episodeCounts?: number[]; out?: string }, command: Command) => {
+      await runCommand(
+        command,
+        (options) =>
+          withRl(options, 'rl report', async (service, call, services): Promise<RlReportResult & { html?: string }> => {
+            const r = await service.report(flags, call);
+            if (!flags.out) return r;
+            const html = path.resolve(flags.out);
+            writeFileSync(html, (await services.rlViews.reportHtml(r.run_id)).text);
+            return { ...r, html };
+          }),
+        humanReport,
+      );
     });
 }
 
@@ -205,8 +219,9 @@ function humanEval(r: RlEvalResult): string {
   ].join('\n');
 }
 
-function humanReport(r: RlReportResult): string {
+function humanReport(r: RlReportResult & { html?: string }): string {
   return [
+    ...(r.html ? [`wrote ${r.html}`] : []),
     `rl report: seeds ${r.seeds.join(', ')}, ${r.episodes} evaluation episodes per agent (run ${r.run_id})`,
     'behavioural difference (grid MSE, per-episode counts):',
     ...r.behaviour.map((b) => `  ${b.pair.padEnd(22)} ${b.seeds ? `${b.mean.toExponential(3)} +- ${b.sd.toExponential(3)} (${b.seeds} seeds)` : 'no seed has both'}`),

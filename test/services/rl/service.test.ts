@@ -5,7 +5,7 @@
  * classification curve; and `soo-lab rl ... --json` prints one object with "run_id" (exit 2 on bad input).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,6 +128,25 @@ describe('soo-lab rl (the binary)', () => {
     const noRun = cli('--json', 'rl', 'soo', '--from', 'nope');
     expect(noRun.status).toBe(2);
     expect(JSON.parse(noRun.stdout)).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('rl report --out writes the HTML report; `soo-lab report` of that run writes it too; --csv is refused', { timeout: 120_000 }, () => {
+    const html = path.join(dir, 'rl-report.html');
+    const r = cli('--json', 'rl', 'report', '--episodes', '2', '--out', html);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { run_id: string; html: string; agents: { role: string }[] };
+    expect(out.html).toBe(html);
+    expect(out.agents.map((a) => a.role)).toEqual(['honest']);
+    const text = readFileSync(html, 'utf8');
+    expect(text).toContain(out.run_id);
+    expect(text).toContain('<svg');
+    const again = path.join(dir, 'rl-report-again.html');
+    const viaReport = cli('--json', 'report', out.run_id, '--out', again);
+    expect(viaReport.status, viaReport.stderr).toBe(0);
+    expect(readFileSync(again, 'utf8')).toContain(out.run_id);
+    const csv = cli('--json', 'report', out.run_id, '--out', again, '--csv', path.join(dir, 'csv'));
+    expect(csv.status).toBe(2);
+    expect(JSON.parse(csv.stdout)).toMatchObject({ error: { code: 'bad_input', message: expect.stringContaining('--csv') } });
   });
 });
 
