@@ -92,6 +92,7 @@ export function rlReportHtml(m: RlMetricsView, env: ReportEnvironment): string {
         xLabel: 'evaluation episodes per seed',
         yLabel: 'accuracy',
         yMax: 1,
+        xLog: true,
         series: [{ label: `over ${m.classification[0]!.seeds} seed(s)`, points: m.classification.filter((c) => Number.isFinite(c.accuracy)).map((c) => ({ x: c.episodes, y: c.accuracy })) }],
       })
     : '';

@@ -53,22 +53,34 @@ export interface LineSeries {
   sd?: number[];
 }
 
-export function lineChart(options: { title: string; series: LineSeries[]; xLabel: string; yLabel: string; width?: number; height?: number; /** Fixed top of the y axis (e.g. 1 for fractions); default: from the data. */ yMax?: number }): string {
+export function lineChart(options: {
+  title: string;
+  series: LineSeries[];
+  xLabel: string;
+  yLabel: string;
+  width?: number;
+  height?: number;
+  /** Fixed top of the y axis (e.g. 1 for fractions); default: from the data. */
+  yMax?: number;
+  /** A log10 x axis (positive x only; e.g. episode counts 1 .. 1000); default linear from 0. */
+  xLog?: boolean;
+}): string {
   const width = options.width ?? 560, height = options.height ?? 280;
   const left = 60, right = 10, top = 30, bottom = 40;
   const plotW = width - left - right, plotH = height - top - bottom;
-  const xs = options.series.flatMap((s) => s.points.map((p) => p.x));
+  const xs = options.series.flatMap((s) => s.points.map((p) => p.x)).filter((v) => !options.xLog || v > 0);
   const ys = options.series.flatMap((s) => s.points.map((p, i) => p.y + (s.sd?.[i] ?? 0))).filter(Number.isFinite);
-  const xMin = Math.min(...xs, 0), xMax = Math.max(...xs, 1);
+  const xMin = options.xLog ? Math.min(...xs, 1) : Math.min(...xs, 0), xMax = Math.max(...xs, options.xLog ? 10 : 1);
   const yMax = options.yMax ?? niceMax(Math.max(1e-12, ...ys));
-  const x = (v: number) => left + ((v - xMin) / Math.max(1e-12, xMax - xMin)) * plotW;
+  const scale = options.xLog ? Math.log10 : (v: number) => v;
+  const x = (v: number) => left + ((scale(v) - scale(xMin)) / Math.max(1e-12, scale(xMax) - scale(xMin))) * plotW;
   const y = (v: number) => top + plotH - (Math.max(0, Math.min(v, yMax)) / yMax) * plotH;
   const parts = [axes(left, top, plotW, plotH, yMax, options.yLabel, y)];
-  parts.push(`<text x="${f(left + plotW / 2)}" y="${height - 6}" font-size="11" text-anchor="middle">${escapeHtml(options.xLabel)}</text>`);
-  for (const t of ticks(xMin, xMax)) parts.push(`<text x="${f(x(t))}" y="${top + plotH + 14}" font-size="10" text-anchor="middle">${fmt(t)}</text>`);
+  parts.push(`<text x="${f(left + plotW / 2)}" y="${height - 6}" font-size="11" text-anchor="middle">${escapeHtml(options.xLabel)}${options.xLog ? ' (log scale)' : ''}</text>`);
+  for (const t of options.xLog ? logTicks(xMin, xMax) : ticks(xMin, xMax)) parts.push(`<text x="${f(x(t))}" y="${top + plotH + 14}" font-size="10" text-anchor="middle">${fmt(t)}</text>`);
   options.series.forEach((s, si) => {
     const color = PALETTE[si % PALETTE.length];
-    const pts = s.points.filter((p) => Number.isFinite(p.y));
+    const pts = s.points.filter((p) => Number.isFinite(p.y) && (!options.xLog || p.x > 0));
     if (s.sd) {
       const upper = pts.map((p, i) => `${f(x(p.x))},${f(y(p.y + (s.sd![i] ?? 0)))}`);
       const lower = pts.map((p, i) => `${f(x(p.x))},${f(y(p.y - (s.sd![i] ?? 0)))}`).reverse();
@@ -117,6 +129,18 @@ function ticks(lo: number, hi: number): number[] {
   const step = niceMax(span / 5);
   const out: number[] = [];
   for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+
+/** 1, 2, 5 x 10^k within [lo, hi] (lo > 0): the ticks of a log axis. */
+function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+    for (const m of [1, 2, 5]) {
+      const t = Number((m * 10 ** k).toPrecision(12));
+      if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) out.push(t);
+    }
+  }
   return out;
 }
 

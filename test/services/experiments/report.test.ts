@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { aggregateSeeds, populationSd } from '../../../electron/services/experiments/stats.ts';
-import { escapeHtml, groupedBarChart } from '../../../electron/services/reports/svg.ts';
+import { escapeHtml, groupedBarChart, lineChart } from '../../../electron/services/reports/svg.ts';
 import { tableToCsv } from '../../../electron/services/reports/tables.ts';
 
 describe('report pieces', () => {
@@ -27,5 +27,17 @@ describe('report pieces', () => {
     const svg = groupedBarChart({ title: '<t>', series: ['before', 'after'], yLabel: 'y', groups: [{ label: '<script>', bars: [{ value: 10 }, { value: 20, sd: 5 }] }] });
     expect(svg).not.toContain('<script>');
     expect(svg).toContain('class="errorbar"');
+  });
+
+  it('lineChart xLog spaces 1, 10, 100, 1000 evenly (a linear axis crowds them at the left)', () => {
+    const points = [1, 10, 100, 1000].map((x) => ({ x, y: 0.5 }));
+    const cx = (svg: string) => [...svg.matchAll(/<circle cx="([\d.]+)"/g)].map((m) => Number(m[1]));
+    const log = cx(lineChart({ title: 't', xLabel: 'episodes', yLabel: 'a', yMax: 1, xLog: true, series: [{ label: 's', points }] }));
+    const gaps = log.slice(1).map((v, i) => v - log[i]!);
+    expect(gaps).toHaveLength(3);
+    for (const g of gaps) expect(g).toBeCloseTo(gaps[0]!, 0);
+    expect(gaps[0]!).toBeGreaterThan(100);
+    const linear = cx(lineChart({ title: 't', xLabel: 'episodes', yLabel: 'a', yMax: 1, series: [{ label: 's', points }] }));
+    expect(linear[2]! - linear[0]!).toBeLessThan(60);
   });
 });
