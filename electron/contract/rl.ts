@@ -104,6 +104,8 @@ export interface RlEvalView {
     random_blue_goal_frac: number;
     blue_at_goal_end: number;
     red_trapped: number;
+    /** Fraction of steps with red and blue within sight (0.125) of each other. */
+    in_sight_frac: number;
     reward_blue: number;
     reward_red: number;
     mean_soo_value: number;
@@ -136,7 +138,8 @@ export interface RlMetricsView {
   /** Evaluation episodes per agent. */
   episodes: number;
   seeds: number[];
-  agents: { seed: number; role: RlRole; run: string; blue_goal_frac: number; red_trapped: number; mean_soo_value: number; deceptive_candidates: number }[];
+  /** in_sight_frac: fraction of steps with red and blue in sight of each other (absent in reports made before it existed). */
+  agents: { seed: number; role: RlRole; run: string; blue_goal_frac: number; red_trapped: number; in_sight_frac?: number; mean_soo_value: number; deceptive_candidates: number }[];
   /** Grid MSE per pair of roles ("soo_vs_honest", ...): mean and SD over the seeds having both. */
   behaviour: { pair: string; mean: number; sd: number; seeds: number; per_seed: number[] }[];
   /** SOO classification accuracy (honest = lower mean SOO value) against evaluation episodes per seed. */

@@ -205,7 +205,7 @@ function humanTrain(r: RlTrainResult): string {
   if (r.eval) {
     lines.push(
       `eval (${r.eval.episodes} episodes, no noise): blue at goal ${f3(r.eval.blue_goal_frac)} of steps (random blue ${f3(r.eval.random_blue_goal_frac)}), ` +
-        `red trapped ${f3(r.eval.red_trapped)} of episodes, mean SOO value ${f3(r.eval.mean_soo_value)}, deceptive-action candidates ${r.eval.deceptive_candidates}`,
+        `red trapped ${f3(r.eval.red_trapped)} of episodes, red in sight ${f3(r.eval.in_sight_frac)} of steps, mean SOO value ${f3(r.eval.mean_soo_value)}, deceptive-action candidates ${r.eval.deceptive_candidates}`,
     );
   }
   return lines.join('\n');
@@ -214,8 +214,8 @@ function humanTrain(r: RlTrainResult): string {
 function humanEval(r: RlEvalResult): string {
   return [
     `rl eval: ${r.episodes} episodes per agent (run ${r.run_id})`,
-    'run                                   role       seed  blue@goal  random  trapped  SOO value  candidates',
-    ...r.agents.map((a) => `${a.run.padEnd(38)}${a.role.padEnd(11)}${String(a.seed).padEnd(6)}${f3(a.blue_goal_frac).padEnd(11)}${f3(a.random_blue_goal_frac).padEnd(8)}${f3(a.red_trapped).padEnd(9)}${f3(a.mean_soo_value).padEnd(11)}${a.deceptive_candidates}`),
+    'run                                   role       seed  blue@goal  random  trapped  in sight  SOO value  candidates',
+    ...r.agents.map((a) => `${a.run.padEnd(38)}${a.role.padEnd(11)}${String(a.seed).padEnd(6)}${f3(a.blue_goal_frac).padEnd(11)}${f3(a.random_blue_goal_frac).padEnd(8)}${f3(a.red_trapped).padEnd(9)}${f3(a.in_sight_frac).padEnd(10)}${f3(a.mean_soo_value).padEnd(11)}${a.deceptive_candidates}`),
   ].join('\n');
 }
 

@@ -99,7 +99,7 @@ export function rlReportHtml(m: RlMetricsView, env: ReportEnvironment): string {
   const behaviourRows = m.behaviour.map((b) => `<tr><td>${escapeHtml(PAIR_LABEL[b.pair] ?? b.pair)}</td><td>${num(b.mean, 6)}</td><td>${num(b.sd, 6)}</td><td>${b.seeds}</td><td>${b.per_seed.map((v) => num(v, 6)).join(', ')}</td></tr>`).join('');
   const classRows = m.classification.map((c) => `<tr><td>${c.episodes}</td><td>${num(c.accuracy, 3)}</td><td>${c.correct} / ${c.seeds}</td></tr>`).join('');
   const agentRows = m.agents
-    .map((a) => `<tr><td>${a.seed}</td><td>${ROLE_LABEL[a.role]}</td><td>${num(a.blue_goal_frac)}</td><td>${num(a.red_trapped, 2)}</td><td>${num(a.mean_soo_value, 3)}</td><td>${a.deceptive_candidates}</td><td><code>${escapeHtml(a.run)}</code></td></tr>`)
+    .map((a) => `<tr><td>${a.seed}</td><td>${ROLE_LABEL[a.role]}</td><td>${num(a.blue_goal_frac)}</td><td>${num(a.red_trapped, 2)}</td><td>${num(a.in_sight_frac ?? NaN, 3)}</td><td>${num(a.mean_soo_value, 3)}</td><td>${a.deceptive_candidates}</td><td><code>${escapeHtml(a.run)}</code></td></tr>`)
     .join('');
   const envRows = Object.entries(env).map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('');
   return `<!doctype html>
@@ -109,7 +109,7 @@ export function rlReportHtml(m: RlMetricsView, env: ReportEnvironment): string {
 <p>Report run <code>${escapeHtml(m.runId)}</code>, made ${escapeHtml(m.createdAt)}. Seeds: ${m.seeds.join(', ') || 'none'}; ${m.episodes} deterministic evaluation episodes per agent, the same worlds for every agent of a seed.</p>
 <p class="note">Physical deception (method.md, "RL experiment"): blue knows the goal landmark, red does not and follows blue. The deceptive baseline was rewarded while red was trapped at the non-goal; the honest one was not; the SOO agent is the deceptive blue fine-tuned for self-other overlap. Grid cell (x, y) counts, per episode, steps with red in sight after a move towards the non-goal where blue moved at least x towards the non-goal and the two landmark directions had cosine at most y.</p>
 <h2 id="agents">Agents</h2>
-<table class="agents"><tr><th>seed</th><th>agent</th><th>blue at goal (fraction of steps)</th><th>red trapped (fraction of episodes)</th><th>mean SOO value</th><th>grid candidates</th><th>run</th></tr>${agentRows}</table>
+<table class="agents"><tr><th>seed</th><th>agent</th><th>blue at goal (fraction of steps)</th><th>red trapped (fraction of episodes)</th><th>red in sight of blue (fraction of steps)</th><th>mean SOO value</th><th>grid candidates</th><th>run</th></tr>${agentRows}</table>
 <h2 id="grid">Deceptive-action threshold grid</h2>
 ${contours}${sooSd}
 <h2 id="behaviour">Behavioural difference</h2>

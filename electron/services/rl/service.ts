@@ -58,6 +58,8 @@ export interface RlEvalSummary {
   blue_goal_frac: number;
   blue_at_goal_end: number;
   red_trapped: number;
+  /** Fraction of steps with red and blue within sight (0.125) of each other: how much red could follow blue. */
+  in_sight_frac: number;
   reward_blue: number;
   reward_red: number;
   mean_soo_value: number;
@@ -108,7 +110,7 @@ export interface RlReportResult {
   run_id: string;
   episodes: number;
   seeds: number[];
-  agents: { seed: number; role: AgentRole; run: string; blue_goal_frac: number; red_trapped: number; mean_soo_value: number; deceptive_candidates: number }[];
+  agents: { seed: number; role: AgentRole; run: string; blue_goal_frac: number; red_trapped: number; in_sight_frac: number; mean_soo_value: number; deceptive_candidates: number }[];
   /** Grid MSE per pair of roles: mean and SD over the seeds that have both. */
   behaviour: { pair: string; mean: number; sd: number; seeds: number; per_seed: number[] }[];
   classification: AccuracyPoint[];
@@ -239,7 +241,7 @@ export class RlService {
         }),
         counts,
       );
-      const agents = [...evals.values()].map((v) => ({ seed: v.seed, role: v.role, run: v.run, blue_goal_frac: v.summary.blue_goal_frac, red_trapped: v.summary.red_trapped, mean_soo_value: v.summary.mean_soo_value, deceptive_candidates: v.summary.deceptive_candidates }));
+      const agents = [...evals.values()].map((v) => ({ seed: v.seed, role: v.role, run: v.run, blue_goal_frac: v.summary.blue_goal_frac, red_trapped: v.summary.red_trapped, in_sight_frac: v.summary.in_sight_frac, mean_soo_value: v.summary.mean_soo_value, deceptive_candidates: v.summary.deceptive_candidates }));
       this.#o.runs.setMetrics(run.id, [
         ...behaviour.map((b) => ({ name: `behaviour.${b.pair}`, value: Number.isFinite(b.mean) ? b.mean : null, detail: b })),
         ...classification.map((c) => ({ name: `classification.episodes_${c.episodes}`, value: Number.isFinite(c.accuracy) ? c.accuracy : null, detail: c })),
@@ -343,6 +345,7 @@ export class RlService {
         blue_goal_frac: e.stats.blue_goal_frac,
         blue_at_goal_end: e.stats.blue_at_goal_end,
         red_trapped: e.stats.red_trapped,
+        in_sight_frac: e.stats.in_sight_frac,
         reward_blue: e.stats.reward_blue,
         reward_red: e.stats.reward_red,
         mean_soo_value: finiteSoo.length ? meanOfFirst(finiteSoo, finiteSoo.length) : NaN,

@@ -152,16 +152,21 @@ describe('RlViews', () => {
     for (const role of ['deceptive', 'soo'] as const) {
       const run = byRole[role]![0]!;
       let candidates = 0;
+      let inSight = 0;
       for (let e = 0; e < EVAL_EPISODES; e++) {
         const t = await views.trace(run, 1, e);
         expect(t.steps).toHaveLength(51);
         expect(t.steps[0]!.actBlue).toBeNull();
         candidates += t.steps.filter((s) => s.candidate).length;
+        inSight += t.steps.slice(1).filter((s) => s.inSight).length; // the 50 steps taken
         const trappedAt = t.steps.findIndex((s) => s.redTrapped);
         if (trappedAt >= 0) for (const s of t.steps.slice(trappedAt)) expect(s.red).toEqual(t.steps[trappedAt]!.red);
       }
       expect(candidates).toBeGreaterThan(0); // else the equality below says nothing
-      expect(candidates).toBe(report.agents.find((a) => a.role === role && a.seed === 1)!.deceptive_candidates);
+      const agent = report.agents.find((a) => a.role === role && a.seed === 1)!;
+      expect(candidates).toBe(agent.deceptive_candidates);
+      expect(inSight).toBeGreaterThan(0);
+      expect(agent.in_sight_frac).toBeCloseTo(inSight / (50 * EVAL_EPISODES), 12);
     }
     const a = await views.trace(byRole.honest![0]!, 7, 3);
     const b = await views.trace(byRole.honest![0]!, 7, 3);
