@@ -18,6 +18,9 @@ import { isFromEngine, type FromEngine, type ToEngine } from './protocol.ts';
 
 export type EngineExitReason = 'crashed' | 'oom' | 'killed' | 'exited';
 
+/** How long a failed write waits for the process's 'exit' before it is taken as the end. */
+const EXIT_GRACE_MS = 2000;
+
 export interface EngineExit {
   reason: EngineExitReason;
   code: number | null;
@@ -60,6 +63,7 @@ export class EngineProcess {
   private killRequested = false;
   private exitInfo: EngineExit | undefined;
   private readonly exitPromise: Promise<EngineExit>;
+  private resolveExit!: (exit: EngineExit) => void;
   private readonly messageListeners = new Set<(message: FromEngine) => void>();
   private readonly log: (line: string) => void;
 
@@ -83,19 +87,34 @@ export class EngineProcess {
       if (!isFromEngine(message)) return;
       for (const listener of this.messageListeners) listener(message);
     });
-    this.exitPromise = new Promise((resolve) => {
-      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-        if (this.exitInfo) return;
-        this.exitInfo = { reason: this.classify(code, signal), code, signal, stderrTail: this.stderrTail.trim() };
-        this.log(`[engine ${this.pid}] exited: ${this.exitInfo.reason} (code ${code}, signal ${signal})`);
-        resolve(this.exitInfo);
-      };
-      this.child.on('exit', finish);
-      this.child.on('error', (error) => {
-        this.stderrTail += `\n${error.message}`;
-        finish(null, null);
-      });
-    });
+    this.exitPromise = new Promise((resolve) => (this.resolveExit = resolve));
+    this.child.on('exit', (code, signal) => this.finish(code, signal));
+    this.child.on('error', (error) => this.onError(error));
+  }
+
+  private finish(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exitInfo) return;
+    this.exitInfo = { reason: this.classify(code, signal), code, signal, stderrTail: this.stderrTail.trim() };
+    this.log(`[engine ${this.pid}] exited: ${this.exitInfo.reason} (code ${code}, signal ${signal})`);
+    this.resolveExit(this.exitInfo);
+  }
+
+  /**
+   * A spawn failure (no pid: no 'exit' will come) ends the process at once. A failed write comes first
+   * when the process is dying (EPIPE while it aborts): its 'exit', which carries the signal that tells a
+   * crash, decides the reason. If none comes within EXIT_GRACE_MS, the error is taken as the end and
+   * the process, unreachable now, is killed so it does not outlive its client.
+   */
+  private onError(error: Error): void {
+    const end = () => {
+      if (this.exitInfo) return;
+      this.stderrTail += `\n${error.message}`;
+      this.finish(null, null);
+      this.child.kill('SIGKILL');
+    };
+    if (this.child.pid === undefined) return end();
+    this.log(`[engine ${this.pid}] ${error.message}; waiting for its exit`);
+    setTimeout(end, EXIT_GRACE_MS).unref();
   }
 
   get exited(): boolean {
@@ -114,7 +133,10 @@ export class EngineProcess {
 
   send(message: ToEngine): boolean {
     if (this.exited || !this.child.connected) return false;
-    this.child.send(message);
+    // with a callback, a failed write comes here instead of as an 'error' event
+    this.child.send(message, (error) => {
+      if (error) this.onError(error);
+    });
     return true;
   }
 
