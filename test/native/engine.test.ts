@@ -16,15 +16,7 @@ import { EngineClient } from '../../electron/services/engine/engineClient.ts';
 import type { EngineExit } from '../../electron/services/engine/engineProcess.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt, THREADS } from './native-addon.ts';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '../helpers/process.ts';
 
 async function rejection(promise: Promise<unknown>): Promise<SooError> {
   const error = await promise.then(

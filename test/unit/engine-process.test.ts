@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EngineProcess } from '../../electron/services/engine/engineProcess.ts';
+import { isAlive } from '../helpers/process.ts';
 
 const ENTRY = path.join(import.meta.dirname, '../fixtures/idle-engine.mjs');
 
@@ -20,15 +21,6 @@ async function started(): Promise<EngineProcess> {
 /** What Node emits on the child when a write to its IPC channel fails. */
 function writeFails(engine: EngineProcess): void {
   (engine as unknown as { child: ChildProcess }).child.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('EngineProcess', () => {
