@@ -191,7 +191,7 @@ export interface NativeError extends Error {
 }
 
 /** trainLm options (native/src/napi/lm-worker.h). Defaults: frozen ['token_embd.weight'], lrMin 0, warmup 0,
- * weightDecay 0 (2-D tensors only), beta1 0.9, beta2 0.999, eps 1e-8, gradClip 0 (off). */
+ * weightDecay 0 (2-D tensors only), beta1 0.9, beta2 0.999, eps 1e-8, gradClip 0 (off), lengthBuckets 0 (off). */
 export interface NativeLmTrainOptions {
   modelPath: string;            // F32 llama GGUF (tied head: no output.weight)
   outPath: string;              // trained GGUF, written atomically
@@ -200,6 +200,7 @@ export interface NativeLmTrainOptions {
   steps: number; batch: number; lr: number;
   lrMin?: number; warmup?: number; weightDecay?: number; beta1?: number; beta2?: number; eps?: number;
   gradClip?: number;            // global L2 norm; 0/undefined = off
+  lengthBuckets?: number;       // K > 0: batches of similar lengths, sorted within chunks of K*batch sequences; 0/undefined = off
   seed: number; threads: number;
   metadata?: Record<string, string>;
 }

@@ -7,8 +7,8 @@
 //      node-llama-cpp ships (node_modules/node-llama-cpp/llama/gitRelease.bundle) when missing;
 //   3. configures native/ with plain CMake against node-api-headers + node-addon-api (nothing is downloaded)
 //      and builds the soo_native target (incl. the soo_train training library and the llama/ggml libraries
-//      it needs) plus the two small training test binaries the native tests run (test-train: the C++
-//      suite; train-cli: trains from token ids). SOO_LAB_NATIVE_TARGETS=soo_native builds the addon only.
+//      it needs) plus the small training test binaries the native tests run (test-train and test-lm: the
+//      C++ suites of SOO and LM training; train-cli: trains from token ids). SOO_LAB_NATIVE_TARGETS=soo_native builds the addon only.
 //
 // Usage: node scripts/build-native.mjs [--postinstall] [--clean]
 //   --postinstall  never fail: on any problem print why, record it in native/build/build-error.txt (the
@@ -18,7 +18,7 @@
 //   SOO_LAB_GPU=cuda|vulkan|metal   build a GPU backend in (default: CPU only)
 //   SOO_LAB_SKIP_NATIVE=1           skip the build (postinstall on machines that never run the engine)
 //   SOO_LAB_BUILD_JOBS=N            parallel compile jobs (default: number of CPUs)
-//   SOO_LAB_NATIVE_TARGETS=a,b      CMake targets to build (default: soo_native,test-train,train-cli)
+//   SOO_LAB_NATIVE_TARGETS=a,b      CMake targets to build (default: soo_native,test-train,test-lm,train-cli)
 //   CMAKE_GENERATOR                 as usual for CMake (Ninja is used when present)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,7 +35,7 @@ const ERROR_FILE = path.join(BUILD_DIR, 'build-error.txt');
 const LLAMA_DIR = path.join(ROOT, '.cache', 'llama.cpp');
 const require = createRequire(import.meta.url);
 /** What the default tests need: the addon (taps, training) and the training test binaries. */
-const DEFAULT_TARGETS = ['soo_native', 'test-train', 'train-cli'];
+const DEFAULT_TARGETS = ['soo_native', 'test-train', 'test-lm', 'train-cli'];
 
 const args = new Set(process.argv.slice(2));
 const postinstall = args.has('--postinstall');

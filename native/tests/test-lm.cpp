@@ -7,6 +7,7 @@
 //               scaling every weight leaves loss and gradients unchanged; a weight-0 last token can be
 //               replaced without changing loss or any gradient (no training signal)
 //   graphs      more shapes than the graph cache holds: the same losses and gradients on every visit
+//   buckets     length buckets: permutations, fewer mixed-length batches and padded tokens, determinism
 //   train       memorising a few sequences: loss falls by >= 95%; frozen tensors keep their bytes
 //   determinism same seed -> byte-identical output file; another seed -> different bytes
 //   errors      bad settings and inputs throw soo_error bad_input naming the field / file
@@ -220,14 +221,66 @@ void test_graph_cache() {
     printf("graphs\n");
     const std::string path = tiny_model("grad");
     std::vector<lm_sequence> seqs;
-    for (int i = 0; i < 8; ++i) seqs.push_back(make_seq(5 + LM_PAD_MULTIPLE * i, 48, 40 + i)); // 8 padded lengths
+    const int n = LM_MAX_GRAPHS + 4; // more padded lengths than the cache holds (tiny models have n_ctx 128)
+    for (int i = 0; i < n; ++i) seqs.push_back(make_seq(5 + LM_PAD_MULTIPLE * i, 48, 40 + i));
     auto tr = lm_trainer_init(base_params(path), seqs);
-    std::vector<float> first(8), again(8);
-    std::vector<std::vector<float>> g_first(8), g_again(8);
-    for (int i = 0; i < 8; ++i) { first[i] = lm_trainer_batch_loss(*tr, { i }, false); g_first[i] = grads_of(*tr, { i })[3]; }
-    for (int i = 7; i >= 0; --i) { g_again[i] = grads_of(*tr, { i })[3]; again[i] = lm_trainer_batch_loss(*tr, { i }, false); }
-    check(first == again && g_first == g_again, "8 shapes through a cache of " + std::to_string(LM_MAX_GRAPHS) + " graphs: identical losses and gradients");
+    std::vector<float> first(n), again(n);
+    std::vector<std::vector<float>> g_first(n), g_again(n);
+    for (int i = 0; i < n; ++i) { first[i] = lm_trainer_batch_loss(*tr, { i }, false); g_first[i] = grads_of(*tr, { i })[3]; }
+    for (int i = n - 1; i >= 0; --i) { g_again[i] = grads_of(*tr, { i })[3]; again[i] = lm_trainer_batch_loss(*tr, { i }, false); }
+    check(first == again && g_first == g_again, std::to_string(n) + " shapes through a cache of " + std::to_string(LM_MAX_GRAPHS) + " graphs: identical losses and gradients");
     check((int) tr->graphs.size() <= LM_MAX_GRAPHS, "the cache stays bounded");
+}
+
+// --- buckets -----------------------------------------------------------------------------------------------
+
+// Length buckets (lm_trainer_epoch_order): sequences of two lengths, short (6) and long (30), mixed at random.
+// Off: the plain permutation, most batches mix both lengths. On (K = 4): every epoch is still a permutation;
+// a batch mixes lengths at most once per chunk of K batches (where the sorted chunk changes length) plus
+// the batches that straddle an epoch boundary; padded tokens fall accordingly; deterministic per seed.
+void test_buckets() {
+    printf("buckets\n");
+    const std::string path = tiny_model("grad");
+    std::vector<lm_sequence> seqs;
+    train_rng pick(7, 3);
+    for (int i = 0; i < 203; ++i) seqs.push_back(make_seq(pick.below(2) ? 30 : 6, 48, 100 + i)); // 203: epochs do not end on a batch boundary
+    const int64_t B = 8, K = 4, steps = 100;
+    auto stats = [&](int64_t buckets, bool & perms) {
+        lm_train_params p = base_params(path);
+        p.batch = B; p.length_buckets = buckets;
+        auto tr = lm_trainer_init(p, seqs);
+        perms = true;
+        for (int64_t e = 0; e < 3; ++e) {
+            std::vector<int64_t> o = lm_trainer_epoch_order(*tr, e);
+            std::sort(o.begin(), o.end());
+            for (int64_t i = 0; i < (int64_t) o.size(); ++i) perms = perms && o[i] == i;
+        }
+        int64_t mixed = 0, padded = 0;
+        for (int64_t s = 0; s < steps; ++s) {
+            std::set<size_t> lens;
+            size_t longest = 0, total = 0;
+            for (int64_t i : lm_trainer_batch_indices(*tr, s)) { lens.insert(seqs[i].tokens.size()); longest = std::max(longest, seqs[i].tokens.size()); total += seqs[i].tokens.size(); }
+            mixed += lens.size() > 1;
+            padded += (int64_t) (longest * B - total);
+        }
+        return std::make_pair(mixed, padded);
+    };
+    bool perm_off = false, perm_on = false;
+    const auto off = stats(0, perm_off), on = stats(K, perm_on);
+    const int64_t epochs = steps * B / (int64_t) seqs.size() + 1, chunks = (int64_t) seqs.size() / (K * B) + 1;
+    printf("    mixed batches of %lld: off %lld, on %lld; padded tokens off %lld, on %lld\n", (long long) steps, (long long) off.first,
+           (long long) on.first, (long long) off.second, (long long) on.second);
+    check(perm_off && perm_on, "every epoch is a permutation of the sequences, with and without buckets");
+    check(off.first > steps * 3 / 4, "without buckets most batches mix lengths");
+    check(on.first <= epochs * (chunks + 1), "with buckets at most one mixed batch per chunk (+ one per epoch boundary)");
+    check(on.second * 4 < off.second, "with buckets padding falls by more than 4x");
+    lm_train_params p = base_params(path);
+    p.batch = B; p.length_buckets = K;
+    auto a = lm_trainer_init(p, seqs), b = lm_trainer_init(p, seqs);
+    p.seed = 2;
+    auto c = lm_trainer_init(p, seqs);
+    check(lm_trainer_epoch_order(*a, 1) == lm_trainer_epoch_order(*b, 1) && lm_trainer_epoch_order(*a, 1) != lm_trainer_epoch_order(*c, 1),
+          "same seed -> same bucketed order; another seed -> another");
 }
 
 // --- train -------------------------------------------------------------------------------------------------
@@ -306,6 +359,7 @@ void test_errors() {
     expect_bad("no sequences", "sequences", with([](auto &, auto & s) { s.clear(); }));
     expect_bad("1-token sequence", "sequences[0].tokens", with([](auto &, auto & s) { s[0].tokens.resize(1); s[0].weights.resize(1); }));
     expect_bad("weights length", "sequences[0].weights", with([](auto &, auto & s) { s[0].weights.pop_back(); }));
+    expect_bad("negative lengthBuckets", "lengthBuckets", with([](auto & p, auto &) { p.length_buckets = -1; }));
     expect_bad("negative weight", "sequences[0].weights[2]", with([](auto &, auto & s) { s[0].weights[2] = -1; }));
     expect_bad("all weights 0", "weight", with([](auto &, auto & s) { std::fill(s[0].weights.begin(), s[0].weights.end(), 0.0f); }));
     expect_bad("token outside vocab", "sequences[0].tokens[3]", with([](auto &, auto & s) { s[0].tokens[3] = 48; }));
@@ -444,6 +498,7 @@ int main(int argc, char ** argv) {
         if (want("gradcheck"))   test_gradcheck();
         if (want("weights"))     test_weights();
         if (want("graphs"))      test_graph_cache();
+        if (want("buckets"))     test_buckets();
         if (want("train"))       test_train();
         if (want("determinism")) test_determinism();
         if (want("errors"))      test_errors();

@@ -8,8 +8,10 @@
  * - every step reaches onProgress; metadata is written; the frozen token_embd keeps its bytes;
  * - same seed -> identical bytes, another seed -> different; a weight-0 last token changes nothing;
  * - cancel() rejects with 'cancelled' and writes nothing; bad options throw / reject bad_input naming the field.
- * The C++ suite (native/tests/test-lm.cpp) checks the gradients against finite differences.
+ * - the C++ suite (native/build/Release/test-lm: gradients against finite differences, loss weights, the
+ *   graph cache, length buckets, training, determinism, errors) passes.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +22,9 @@ import { makeRandomModel } from '../../electron/services/gguf/random-model.ts';
 import { readGgufHeader } from '../../electron/services/gguf/reader.ts';
 import type { NativeError, NativeLmProgress, NativeLmTrainOptions, SooNativeAddon } from '../../native/index.d.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
-import { addonBuilt, loadTestAddon, tensorReader, THREADS } from './native-addon.ts';
+import { addonBuilt, isCi, loadTestAddon, tensorReader, THREADS } from './native-addon.ts';
+
+const TEST_LM = path.resolve('native/build/Release/test-lm');
 
 /** Same float32 model on both sides, different graphs (batched + padded vs llama.cpp's KV-cache decode). */
 const CE_REL_TOLERANCE = 1e-4;
@@ -236,6 +240,8 @@ describe.skipIf(!addonBuilt)('trainLm (full-parameter LM training)', () => {
     sync({ lr: -1 }, 'lr');
     sync({ lrMin: 1 }, 'lrMin');
     sync({ gradClip: -1 }, 'gradClip');
+    sync({ lengthBuckets: -1 }, 'lengthBuckets');
+    sync({ lengthBuckets: 'many' }, 'lengthBuckets');
     sync({ seed: -1 }, 'seed');
     sync({ threads: 1.5 }, 'threads');
     sync({ sequences: [] }, 'sequences');
@@ -260,5 +266,13 @@ describe.skipIf(!addonBuilt)('trainLm (full-parameter LM training)', () => {
     const gqa = await tinyModel({ arch: 'llama', type: 'f32', layers: 2, embd: 64, heads: 4, kvHeads: 2, ctx: 128 });
     await rejects({ modelPath: gqa }, 'n_head_kv', gqa);
     await rejects({ modelPath: path.join(dir, 'missing.gguf') }, 'missing.gguf');
+  }, 120_000);
+
+  it('the C++ suite passes (finite differences, weights, graph cache, length buckets, training, determinism, errors)', () => {
+    if (!fs.existsSync(TEST_LM) && isCi()) throw new Error(`${TEST_LM} is not built, and CI is set (npm run build:native builds it)`);
+    if (!fs.existsSync(TEST_LM)) return console.warn(`[native tests] test-lm SKIPPED: ${TEST_LM} not built (npm run build:native)`);
+    const stdout = execFileSync(TEST_LM, ['--tmp', dir], { encoding: 'utf8' });
+    expect(stdout).toMatch(/^buckets$/m); // the section ran
+    expect(stdout).toContain('ALL OK');
   }, 120_000);
 });

@@ -56,6 +56,8 @@ const trainSchema = z.strictObject({
   beta1: z.number().min(0).max(1),
   beta2: z.number().min(0).max(1),
   gradClip: z.number().min(0),
+  /** K > 0: batches of similar lengths, sorted within chunks of K*batch sequences (native lm-trainer.h); 0 or absent = off. */
+  lengthBuckets: z.number().int().min(0).optional(),
   /** Trainer threads; 0 = the machine's cores. */
   threads: z.number().int().min(0),
 });

@@ -107,6 +107,8 @@ export interface EngineLmTrainInput {
   beta2?: number;
   eps?: number;
   gradClip?: number;
+  /** K > 0: batches of similar lengths (sorted within chunks of K*batch sequences); 0/undefined = off. */
+  lengthBuckets?: number;
   seed: number;
   threads: number;
   metadata?: Record<string, string>;

@@ -5,7 +5,8 @@
 // parameter and creates two AdamW states: matrices with weight decay, 1-D tensors (norm weights) without
 // (llm.c / nanoGPT's split). lm_trainer_run then does, per step s (0-based):
 //   1. take the next B = min(batch, n_sequences) sequences of an endless stream made of per-epoch
-//      Fisher-Yates permutations drawn from (seed, RNG_SHUFFLE, epoch) (rng.h): the step is the whole state;
+//      Fisher-Yates permutations drawn from (seed, RNG_SHUFFLE, epoch) (rng.h), optionally grouped into
+//      batches of similar lengths (length_buckets, lm_trainer_epoch_order): the step is the whole state;
 //   2. pad them to the batch's longest rounded up to LM_PAD_MULTIPLE (T), fetch the graph built for this T (built and planned once per T),
 //      run forward + backward into the optimizer's gradient accumulators;
 //   3. optional global-norm clipping (host loop in double over the accumulators, fixed order);
@@ -32,7 +33,7 @@
 #include <vector>
 
 // Step graphs kept (each with its compute buffer, ~100 MB at the demo size); the least recently used goes.
-const int LM_MAX_GRAPHS = 4;
+const int LM_MAX_GRAPHS = 8; // length buckets use up to ~7 shapes at the demo size (T 24..80)
 // Batches are padded to a multiple of this many tokens: lengths spread over 50..80 then need <= 4 shapes
 // (a new shape costs a graph build and a first touch of its ~200 MB buffer, ~100 ms at the demo size).
 const int64_t LM_PAD_MULTIPLE = 8;
@@ -60,6 +61,7 @@ struct lm_train_params {
     int                      n_threads = 2;
     std::map<std::string, std::string> metadata;             // extra string KVs for the output file
     bool                     fast_backward = true;           // OUT_PROD -> MUL_MAT rewrite (lm-fast-backward.h); off = ggml's own backward
+    int64_t                  length_buckets = 0;             // K > 0: batches of similar lengths, from chunks of K*batch sequences (lm_trainer_epoch_order); 0 = off
 };
 
 struct lm_train_progress {
@@ -112,6 +114,7 @@ void lm_trainer_validate(const lm_train_params & params, const std::vector<lm_se
 std::unique_ptr<lm_trainer> lm_trainer_init(const lm_train_params & params, std::vector<lm_sequence> seqs);
 
 // The indices of the sequences of step s (see 1. above).
+std::vector<int64_t> lm_trainer_epoch_order(const lm_trainer & tr, int64_t epoch);
 std::vector<int64_t> lm_trainer_batch_indices(const lm_trainer & tr, int64_t s);
 
 // Learning rate of step s (0-based).

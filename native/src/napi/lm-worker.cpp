@@ -97,6 +97,8 @@ lm_train_params convert_params(const Napi::Object & o, std::vector<lm_sequence> 
     p.beta2        = (float) get_number(o, "beta2", p.beta2);
     p.eps          = (float) get_number(o, "eps", p.eps);
     p.grad_clip    = (float) get_number(o, "gradClip", p.grad_clip);
+    p.length_buckets = get_int(o, "lengthBuckets", p.length_buckets);
+    if (p.length_buckets < 0) bad_field(env, "lengthBuckets", "a non-negative integer (0 = off)");
     if (out_path.empty()) bad_field(env, "outPath", "a non-empty path");
 
     Napi::Value frozen = o.Get("frozen");

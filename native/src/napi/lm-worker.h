@@ -4,7 +4,7 @@
 //   options (native/index.d.ts NativeLmTrainOptions): modelPath, outPath, sequences: {tokens, weights}[]
 //   (Int32Array | number[], Float32Array | number[]), steps, batch, lr, seed, threads, and optional frozen
 //   (default ['token_embd.weight']), lrMin (0), warmup (0), weightDecay (0), beta1 (0.9), beta2 (0.999),
-//   eps (1e-8), gradClip (0 = off), metadata (string KVs for the output file). Field errors are thrown
+//   eps (1e-8), gradClip (0 = off), lengthBuckets (0 = off), metadata (string KVs for the output file). Field errors are thrown
 //   synchronously as bad_input naming the field; model-dependent errors (frozen names, vocabulary, context)
 //   reject the promise with bad_input and `file`.
 //   onProgress({step, nSteps, loss, lr, stepMs, tokensPerS}) once per step, every step delivered.
