@@ -40,6 +40,9 @@ describe('demo recipe', () => {
     const init = raw();
     init.model.init = { 'token_embd.weight': { std: -1 } };
     expect(() => parseDemoRecipe(init, 'r.json')).toThrow(/\$\.model\.init\.token_embd\.weight\.std/);
+    const buckets = raw();
+    buckets.train.lengthBuckets = -2;
+    expect(() => parseDemoRecipe(buckets, 'r.json')).toThrow(/\$\.train\.lengthBuckets/);
     const heads = raw();
     heads.model.heads = 3;
     expect(() => parseDemoRecipe(heads, 'r.json')).toThrow(/model\.embd .* multiple of model\.heads/);
@@ -51,6 +54,7 @@ describe('demo recipe', () => {
     expect(h).toMatch(/^[0-9a-f]{16}$/);
     expect(recipeHash({ ...base, seed: base.seed + 1 }, 'v1')).not.toBe(h);
     expect(recipeHash({ ...base, train: { ...base.train, steps: 7 } }, 'v1')).not.toBe(h);
+    expect(recipeHash({ ...base, train: { ...base.train, lengthBuckets: 16 } }, 'v1')).not.toBe(h);
     expect(recipeHash({ ...base, corpus: { ...base.corpus, nonsenseShare: 0.3 } }, 'v1')).not.toBe(h);
     expect(recipeHash({ ...base, model: { ...base.model, init: { 'token_embd.weight': { std: 0.5 } } } }, 'v1')).not.toBe(h);
     expect(recipeHash(base, 'v2')).not.toBe(h);
