@@ -22,6 +22,7 @@ import type { AgentEvaluation } from './evaluate.ts';
 import { Rng } from './rng.ts';
 import { gridMse, meanSd } from './metrics/behaviour.ts';
 import { classifyAccuracy, meanOfFirst, type AccuracyPoint } from './metrics/classify.ts';
+import { GRIDS_FORMAT, gridsPath, writeGridsFile } from './gridsFile.ts';
 
 /**
  * The TensorFlow.js-backed modules, imported on first use: importing tfjs takes 1-2 s, which every
@@ -201,7 +202,7 @@ export class RlService {
     }
   }
 
-  /** Behavioural differences and SOO classification across seeds; records a 'report' run. */
+  /** Behavioural differences and SOO classification across seeds; records a 'report' run and saves its per-agent grids (gridsFile.ts). */
   async report(input: RlReportInput = {}, call: RlCallOptions = {}): Promise<RlReportResult> {
     const episodes = input.episodes ?? 100;
     const counts = (input.episodeCounts ?? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]).filter((n) => n <= episodes);
@@ -241,6 +242,15 @@ export class RlService {
         }),
         counts,
       );
+      // the grids behind the contour plots and the HTML report, from this same evaluation (gridsFile.ts)
+      const gridsFile = gridsPath(this.checkpointPath(run.id));
+      const gridsBytes = writeGridsFile(gridsFile, {
+        format: GRIDS_FORMAT,
+        version: 1,
+        episodes,
+        agents: [...evals.values()].map((v) => ({ run: v.run, role: v.role, seed: v.seed, counts: Array.from(v.e.grid) })),
+      });
+      this.#o.runs.addArtifacts(run.id, [{ kind: 'rl-grids', path: gridsFile, bytes: gridsBytes }]);
       const agents = [...evals.values()].map((v) => ({ seed: v.seed, role: v.role, run: v.run, blue_goal_frac: v.summary.blue_goal_frac, red_trapped: v.summary.red_trapped, in_sight_frac: v.summary.in_sight_frac, mean_soo_value: v.summary.mean_soo_value, deceptive_candidates: v.summary.deceptive_candidates }));
       this.#o.runs.setMetrics(run.id, [
         ...behaviour.map((b) => ({ name: `behaviour.${b.pair}`, value: Number.isFinite(b.mean) ? b.mean : null, detail: b })),

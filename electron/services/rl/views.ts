@@ -3,24 +3,25 @@
  * - `list()`: the RL runs with their role, seed, progress and stored end-of-run metrics;
  * - `trainStart` / `sooStart`: several seeds (or source runs) one after the other as ONE job, whose
  *   progress counts episodes over all of them (stage names the seed);
- * - `reportStart`: RlService.report, then the per-agent deceptive-action grids of the same evaluation
- *   (same worlds, same episodes), saved next to the report run as `<dataDir>/rl/<report id>/grids.json`;
+ * - `reportStart`: RlService.report as a job (it saves the per-agent deceptive-action grids of its
+ *   evaluation next to the report run: gridsFile.ts);
  * - `metrics(reportRunId)`: the report's stored numbers plus the grids per role (mean, SD over seeds,
- *   per seed), subsampled to `resolution` thresholds per axis; grids of a report made elsewhere (the
- *   CLI) are computed on first use and saved;
+ *   per seed), subsampled to `resolution` thresholds per axis; grids of a report made before reports
+ *   saved them are computed on first use and saved;
  * - `trace(runId, seed, episode)`: one deterministic evaluation episode of a run's agents, step by step,
  *   for the episode viewer: the same worlds `evaluatePolicies` plays (stream 1000 of the seed).
  *
  * Grids are counts per evaluation episode (count / episodes), as the behavioural-difference MSE uses.
  * Nothing here changes how agents are trained or evaluated; it composes the rl/ modules.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { badInput, notFound } from '../../contract/errors.ts';
 import type { RlEpisodeTrace, RlMetricsView, RlRole, RlRoleGrid, RlRunView, RlTraceStep } from '../../contract/rl.ts';
 import type { ExportText } from '../../contract/api.ts';
 import type { JobRunner } from '../jobs/jobs.ts';
 import { rlReportHtml } from '../reports/rlHtml.ts';
+import { GRIDS_FORMAT, gridsPath, readGridsFile, writeGridsFile, type GridsFile } from './gridsFile.ts';
 import type { RunRecord, RunRepository } from '../store/runs.ts';
 import { parseConfig, sooConfigSchema, trainConfigSchema, type SooConfigInput, type TrainConfigInput } from './config.ts';
 import type { RlCallOptions, RlReportInput, RlReportResult, RlService, RlTrainResult } from './service.ts';
@@ -41,17 +42,8 @@ async function loadHeavy(): Promise<Heavy> {
 type Heavy = typeof import('./policies.ts') & typeof import('./evaluate.ts') & Pick<typeof import('./soo.ts'), 'redOutOfSight'>;
 let heavy: Promise<Heavy> | undefined;
 
-export const GRIDS_FORMAT = 'soo-lab-rl-grids';
 /** The behavioural-difference pairs in the order RlService.report computes them (the store sorts by name). */
 const PAIR_ORDER = ['soo_vs_honest', 'soo_vs_deceptive', 'honest_vs_deceptive'];
-
-/** grids.json: per agent of a report, the 100 x 100 threshold counts (row-major [i * 100 + j]) over `episodes`. */
-interface GridsFile {
-  format: typeof GRIDS_FORMAT;
-  version: 1;
-  episodes: number;
-  agents: { run: string; role: RlRole; seed: number; counts: number[] }[];
-}
 
 interface PickedAgent {
   run: string;
@@ -114,13 +106,10 @@ export class RlViews {
     return { jobId };
   }
 
-  /** The report as a job, then its grids (saved for `metrics`); the result is the RlReportResult. */
+  /** The report as a job (RlService.report saves its grids for `metrics`); the result is the RlReportResult. */
   reportStart(input: RlReportInput): { jobId: string } {
     const { jobId } = this.#o.jobs.start('rl', 'RL report', async (ctx): Promise<RlReportResult> => {
-      const result = await this.#o.rl.report(input, { signal: ctx.signal, onProgress: ctx.onProgress });
-      ctx.onProgress({ stage: 'deceptive-action grids', done: 0, total: null, unit: 'agents' });
-      await this.#grids(this.#require(result.run_id, 'report'), ctx.signal);
-      return result;
+      return this.#o.rl.report(input, { signal: ctx.signal, onProgress: ctx.onProgress });
     });
     return { jobId };
   }
@@ -220,16 +209,13 @@ export class RlViews {
     };
   }
 
-  /** The report's grids: read from grids.json, or computed (the report's own evaluation, replayed) and saved. */
+  /** The report's grids: read from grids.json (RlService.report writes it), or, for reports made before it did, computed (the report's own evaluation, replayed) and saved. */
   async #grids(report: RunRecord, signal?: AbortSignal): Promise<GridsFile> {
-    const file = path.join(path.dirname(this.#o.rl.checkpointPath(report.id)), 'grids.json');
+    const file = gridsPath(this.#o.rl.checkpointPath(report.id));
+    const saved = readGridsFile(file);
+    if (saved) return saved;
     const config = report.config as { runs?: PickedAgent[]; episodes?: number };
     const episodes = config.episodes ?? 100;
-    if (existsSync(file)) {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as GridsFile;
-      if (parsed.format !== GRIDS_FORMAT || parsed.version !== 1) throw badInput(`${file}: not a ${GRIDS_FORMAT} v1 file`);
-      return parsed;
-    }
     const h = await loadHeavy();
     const agents: GridsFile['agents'] = [];
     for (const p of config.runs ?? []) {
@@ -243,11 +229,8 @@ export class RlViews {
       agents.push({ run: p.run, role: p.role, seed: p.seed, counts: Array.from(e.grid) });
     }
     const body: GridsFile = { format: GRIDS_FORMAT, version: 1, episodes, agents };
-    mkdirSync(path.dirname(file), { recursive: true });
-    const text = JSON.stringify(body);
-    writeFileSync(`${file}.tmp-${process.pid}`, text);
-    renameSync(`${file}.tmp-${process.pid}`, file);
-    this.#o.runs.addArtifacts(report.id, [{ kind: 'rl-grids', path: file, bytes: Buffer.byteLength(text) }]);
+    const bytes = writeGridsFile(file, body);
+    this.#o.runs.addArtifacts(report.id, [{ kind: 'rl-grids', path: file, bytes }]);
     return body;
   }
 

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { openDatabase, RunRepository, type Store } from '../../../electron/services/store/index.ts';
 import { APP_ROOT } from '../../../electron/services/paths.ts';
 import { RlService } from '../../../electron/services/rl/service.ts';
+import { readGridsFile } from '../../../electron/services/rl/gridsFile.ts';
 import { readCheckpoint } from '../../../electron/services/rl/checkpoint.ts';
 import { MADDPG_CHECKPOINT, type MaddpgCheckpoint } from '../../../electron/services/rl/train.ts';
 import { SooError } from '../../../electron/contract/errors.ts';
@@ -107,6 +108,16 @@ describe('RlService', () => {
     const names = runs.metrics(r.run_id).map((m) => m.name);
     expect(names).toContain('behaviour.honest_vs_deceptive');
     expect(names).toContain('classification.episodes_6');
+    // the report saves the grids of its own evaluation (no second evaluation for the plots):
+    // one per agent, and the corner cell (x >= 0, y <= 1) counts every candidate step of the 6 episodes
+    const artifact = runs.artifacts(r.run_id).find((a) => a.kind === 'rl-grids')!;
+    const grids = readGridsFile(artifact.path)!;
+    expect(grids.episodes).toBe(6);
+    expect(grids.agents.map((a) => a.role).sort()).toEqual(['deceptive', 'honest', 'soo']);
+    for (const g of grids.agents) {
+      expect(g.counts).toHaveLength(100 * 100);
+      expect(g.counts[0 * 100 + 99]).toBe(r.agents.find((a) => a.role === g.role)!.deceptive_candidates);
+    }
     const e = await rl.evaluate({ runIds: [deceptiveId, honestId], episodes: 3 });
     expect(e.agents.map((a) => a.role)).toEqual(['deceptive', 'honest']);
     expect(runs.get(e.run_id)!.status).toBe('done');

@@ -7,7 +7,7 @@
  * same trace; a trapped red never moves), and bad input naming the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase, RunRepository, type Store } from '../../../electron/services/store/index.ts';
@@ -146,6 +146,12 @@ describe('RlViews', () => {
     expect(idx[0]).toBe(0);
     expect(idx.at(-1)).toBe(99);
     expect(half.grids[0]!.mean[7]![30]).toBe(m.grids[0]!.mean[idx[7]!]![idx[30]!]);
+    // a report whose grids.json is missing (made before reports saved it): replayed, saved, the same grids
+    const file = runs.artifacts(report.run_id).find((a) => a.kind === 'rl-grids')!.path;
+    rmSync(file);
+    const replayed = await views.metrics(report.run_id, 100);
+    expect(existsSync(file)).toBe(true);
+    expect(replayed.grids).toEqual(m.grids);
   });
 
   it('the episode trace replays the evaluation: its candidate steps add up to the report count', { timeout: 120_000 }, async () => {
