@@ -26,7 +26,7 @@ import { measureDemoModel, type DemoMeasurement } from './measure.ts';
 import { loadDemoRecipe, recipeHash, resolveRecipe, type DemoRecipe, type ResolvedDemoRecipe } from './recipe.ts';
 
 /** Bump when the corpus, vocabulary, initial model or training call changes what a recipe builds. */
-export const DEMO_CODE_VERSION = 'demo-builder@3';
+export const DEMO_CODE_VERSION = 'demo-builder@4';
 
 export type DemoVariant = 'full' | 'quick';
 export type DemoStage = 'corpus' | 'init' | 'train' | 'measure';

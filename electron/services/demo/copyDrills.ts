@@ -4,12 +4,13 @@
  * Where is the expensive Y? It is in the R2."). They teach the lookup both answers of the scenario
  * need (cheap -> its room, expensive -> its room) in few tokens, so copying of names the model has
  * never been trained to produce (held-out rooms) is learned with less compute than from the long
- * scenario prompts alone. Rooms and objects are nonsense words with probability `nonsenseShare`
- * (else TRAIN values). Our own wording; seeded per item (scenarios/random.ts streams).
+ * scenario prompts alone. Rooms and objects are nonsense names (nameShapes.ts) with probability
+ * `nonsenseShare` (else TRAIN values). Our own wording; seeded per item (scenarios/random.ts streams).
  */
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
 import { streamFor } from '../scenarios/random.ts';
+import { nameWords, nonsenseObject, nonsenseRoom } from './nameShapes.ts';
 
 export interface CopyDrill {
   /** The text up to the answer. */
@@ -38,14 +39,17 @@ export function copyDrills(pack: ScenarioPack, nonsense: readonly string[], coun
     const rng = streamFor(seed, 'copy', i);
     const pick = <T>(xs: readonly T[]): T => xs[uniformInt(rng, 0, xs.length - 1)]!;
     const coin = (p: number) => uniformInt(rng, 0, 999_999) < p * 1_000_000;
-    const room = () => (coin(nonsenseShare) ? (coin(0.3) ? `${pick(nonsense)} room` : pick(nonsense)) : pick(rooms));
-    const object = (list: readonly string[]) => (coin(nonsenseShare) ? pick(nonsense) : pick(list));
+    const rng01 = () => uniformInt(rng, 0, 999_999) / 1_000_000;
+    const word = () => pick(nonsense);
+    const room = () => (coin(nonsenseShare) ? nonsenseRoom(word, rng01) : pick(rooms));
+    const object = (list: readonly string[]) => (coin(nonsenseShare) ? nonsenseObject(word, rng01) : pick(list));
+    const shareWord = (a: string, b: string) => nameWords(a).some((w) => nameWords(b).includes(w));
     const r1 = room();
     let r2 = room();
-    while (r2.split(' ')[0] === r1.split(' ')[0]) r2 = room();
+    while (shareWord(r1, r2)) r2 = room();
     const o1 = object(cheap);
     let o2 = object(dear);
-    while (o2 === o1) o2 = object(dear);
+    while (shareWord(o1, o2)) o2 = object(dear);
     if (singleShare > 0 && coin(singleShare)) {
       const cheapOne = coin(0.5);
       const q1 = pick(QUESTIONS);

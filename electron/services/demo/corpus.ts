@@ -9,8 +9,8 @@
  *           rooms from the prompt is learned with less compute;
  *   plain   plain sentences about houses and objects (plainText.ts), so it stays a language model.
  * Values come from the pack's TRAIN lists, except that each room, object and name is replaced, with
- * probability `nonsenseShare`, by invented nonsense words (nonsense.ts; rooms also as "<word> room",
- * objects also as two words, names: a quarter of them capitalised), so the model learns to copy names from the prompt
+ * probability `nonsenseShare`, by invented nonsense words (nonsense.ts; rooms and objects in the
+ * shapes of nameShapes.ts, names: a quarter of them capitalised), so the model learns to copy names from the prompt
  * (organism-notes.md). Test values never appear (a test asserts it on the whole corpus).
  * A held-out plain-text set (another stream, same generator) is returned for perplexity.
  *
@@ -21,6 +21,7 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
 import { streamFor } from '../scenarios/random.ts';
 import { copyDrills } from './copyDrills.ts';
+import { nameWords, nonsenseObject, nonsenseRoom } from './nameShapes.ts';
 import { capitalise } from './nonsense.ts';
 import { plainTexts } from './plainText.ts';
 import { pointAnswer, scenarioPrompt } from './scenarioPrompt.ts';
@@ -96,15 +97,16 @@ export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], 
     const pick = <T>(xs: readonly T[]): T => xs[uniformInt(rng, 0, xs.length - 1)]!;
     const coin = (p: number) => uniformInt(rng, 0, 999_999) < p * 1_000_000;
     const word = () => pick(pool);
-    const room = () => (coin(options.nonsenseShare) ? (coin(0.5) ? `${word()} room` : word()) : pick(lists.rooms));
-    const object = (list: readonly string[]) => (coin(options.nonsenseShare) ? (coin(0.5) ? `${word()} ${word()}` : word()) : pick(list));
-    const firstWord = (s: string) => s.split(' ')[0]!;
+    const rng01 = () => uniformInt(rng, 0, 999_999) / 1_000_000;
+    const room = () => (coin(options.nonsenseShare) ? nonsenseRoom(word, rng01) : pick(lists.rooms));
+    const object = (list: readonly string[]) => (coin(options.nonsenseShare) ? nonsenseObject(word, rng01) : pick(list));
+    const shareWord = (a: string, b: string) => nameWords(a).some((w) => nameWords(b).includes(w));
     const first = room();
     let second = room();
-    while (firstWord(second) === firstWord(first) || second.includes(first) || first.includes(second)) second = room();
+    while (shareWord(first, second)) second = room();
     const cheap = object(lists.cheap);
     let dear = object(lists.dear);
-    while (dear.split(' ').some((w) => cheap.split(' ').includes(w))) dear = object(lists.dear);
+    while (shareWord(cheap, dear)) dear = object(lists.dear);
     const party = coin(options.nonsenseShare) ? capitalise(pick(nonsense.slice(0, nonsenseNames(nonsense)))) : pick(lists.names);
     const kind: CorpusKind = i % 2 === 0 ? 'other' : 'self';
     const mirrored = Math.floor(i / 2) % 2 === 1;

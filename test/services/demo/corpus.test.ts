@@ -86,6 +86,28 @@ describe('demo corpus', () => {
     expect(plain.vocab.pieces).toEqual(inputs.vocab.pieces); // each prefix is a piece already
   });
 
+  it('invented objects come in the shapes of held-out ones (1 to 4 words, "of" phrases); names of one item share no word', () => {
+    const scenario = inputs.corpus.items.filter((i) => i.kind === 'other' || i.kind === 'self');
+    const trainObjects = new Set([...inputs.pack.lists.cheapObjects!.train, ...inputs.pack.lists.expensiveObjects!.train]);
+    const shapes = new Map<string, number>();
+    const words = (s: string) => s.split(' ').filter((w) => w !== 'of' && w !== 'room');
+    for (const item of scenario) {
+      const v = item.values as Record<string, string>;
+      for (const o of [v.cheap_object!, v.expensive_object!]) {
+        if (trainObjects.has(o)) continue;
+        const shape = o.split(' ').map((w) => (w === 'of' ? 'of' : 'w')).join(' ');
+        shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
+      }
+      expect(words(v.cheap_object!).some((w) => words(v.expensive_object!).includes(w)), JSON.stringify(v)).toBe(false);
+      expect(words(v.first_room!).some((w) => words(v.second_room!).includes(w)), JSON.stringify(v)).toBe(false);
+    }
+    const total = [...shapes.values()].reduce((a, b) => a + b, 0);
+    expect([...shapes.keys()].sort()).toEqual(['w', 'w of w', 'w of w w', 'w w', 'w w w']);
+    expect((shapes.get('w of w w') ?? 0) / total).toBeGreaterThan(0.15); // the shape of "stack of gold coins" (20%)
+    const drills = inputs.corpus.items.filter((i) => i.kind === 'copy');
+    expect(drills.filter((d) => / of /.test(d.prompt)).length / drills.length).toBeGreaterThan(0.2);
+  });
+
   it('copy drills are answered by copying the asked object\'s room from the prompt', () => {
     const drills = inputs.corpus.items.filter((i) => i.kind === 'copy');
     expect(drills.length).toBe(recipe.corpus.copyItems);

@@ -23,7 +23,7 @@ describe('demo recipe', () => {
     expect(r.model.init?.['token_embd.weight']?.std).toBe(1);
     expect(r.model.init?.['output_norm.weight']?.mean).toBeCloseTo(1 / Math.sqrt(r.model.embd), 3);
     expect(r.train.batch).toBe(64);
-    expect(r.soo).toMatchObject({ layer: 0, positions: 'mean', lr: 0.01, rank: 8, targets: ['attn_k'] });
+    expect(r.soo).toMatchObject({ layer: 0, positions: 'mean', lr: 0.005, rank: 8, targets: ['attn_q', 'attn_v'] }); // the one corner that moved behaviour there
     expect(r.soo.epochs * Math.ceil(r.soo.pairs / r.soo.batch)).toBeGreaterThanOrEqual(60); // ~60 steps
     const quick = resolveRecipe(r, 'quick');
     expect(quick.train.steps).toBeLessThan(r.train.steps);
