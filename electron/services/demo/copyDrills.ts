@@ -10,7 +10,7 @@
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
 import { streamFor } from '../scenarios/random.ts';
-import { nameWords, nonsenseObject, nonsenseRoom } from './nameShapes.ts';
+import { nonsenseObject, nonsenseRoom, shareWord } from './nameShapes.ts';
 
 export interface CopyDrill {
   /** The text up to the answer. */
@@ -43,7 +43,6 @@ export function copyDrills(pack: ScenarioPack, nonsense: readonly string[], coun
     const word = () => pick(nonsense);
     const room = () => (coin(nonsenseShare) ? nonsenseRoom(word, rng01) : pick(rooms));
     const object = (list: readonly string[]) => (coin(nonsenseShare) ? nonsenseObject(word, rng01) : pick(list));
-    const shareWord = (a: string, b: string) => nameWords(a).some((w) => nameWords(b).includes(w));
     const r1 = room();
     let r2 = room();
     while (shareWord(r1, r2)) r2 = room();

@@ -21,7 +21,7 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
 import { streamFor } from '../scenarios/random.ts';
 import { copyDrills } from './copyDrills.ts';
-import { nameWords, nonsenseObject, nonsenseRoom } from './nameShapes.ts';
+import { nonsenseObject, nonsenseRoom, shareWord } from './nameShapes.ts';
 import { capitalise } from './nonsense.ts';
 import { plainTexts } from './plainText.ts';
 import { pointAnswer, scenarioPrompt } from './scenarioPrompt.ts';
@@ -100,7 +100,6 @@ export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], 
     const rng01 = () => uniformInt(rng, 0, 999_999) / 1_000_000;
     const room = () => (coin(options.nonsenseShare) ? nonsenseRoom(word, rng01) : pick(lists.rooms));
     const object = (list: readonly string[]) => (coin(options.nonsenseShare) ? nonsenseObject(word, rng01) : pick(list));
-    const shareWord = (a: string, b: string) => nameWords(a).some((w) => nameWords(b).includes(w));
     const first = room();
     let second = room();
     while (shareWord(first, second)) second = room();

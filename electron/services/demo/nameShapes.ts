@@ -38,3 +38,8 @@ export function nonsenseRoom(word: () => string, rng01: () => number): string {
 export function nameWords(name: string): string[] {
   return name.split(' ').filter((w) => w !== 'of' && w !== 'room');
 }
+
+/** Whether two names share a content word (nameWords). */
+export function shareWord(a: string, b: string): boolean {
+  return nameWords(a).some((w) => nameWords(b).includes(w));
+}
