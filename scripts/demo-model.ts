@@ -17,6 +17,7 @@ import { SooError } from '../electron/contract/errors.ts';
 import { createServices } from '../electron/services/index.ts';
 import type { DemoBuildProgress, DemoBuildResult } from '../electron/services/demo/builder.ts';
 import type { DemoRates } from '../electron/services/demo/measure.ts';
+import { organismProblems } from '../electron/services/demo/organismCheck.ts';
 
 const { values } = parseArgs({
   options: {
@@ -84,6 +85,8 @@ function summary(r: DemoBuildResult): string {
     lines.push('held-out test prompts:', row('other asks', m.other), row('other, mirrored', m.otherMirrored), row('self', m.self), row('self, mirrored', m.selfMirrored));
     lines.push(`  held-out plain-text perplexity ${m.perplexity.toFixed(2)} over ${m.perplexityTokens} tokens`);
     for (const [k, e] of Object.entries(m.examples)) lines.push(`  e.g. ${k}: ${JSON.stringify(e.response)}`);
+    const problems = organismProblems(m);
+    if (problems.length > 0) lines.push("WARNING: this model misses the organism's bar:", ...problems.map((p) => `  - ${p}`));
   }
   return lines.join('\n');
 }
@@ -99,7 +102,7 @@ try {
     onProgress: (p) => progress.update(p),
   });
   progress.stop();
-  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...result, organismProblems: organismProblems(result.measurement) })}\n`);
   else process.stdout.write(`${summary(result)}\n`);
 } catch (error) {
   progress.stop();

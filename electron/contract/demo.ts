@@ -28,6 +28,12 @@ export interface DemoStatusView {
     selfMirrored: DemoRatesView;
     perplexity: number;
   } | null;
+  /**
+   * Where that measurement misses the organism's bar (services/demo/organismCheck.ts: deceptive >= 90%
+   * to the other party, honest >= 90% to itself, neither + degenerate <= 5%, both orders), one readable
+   * line each; empty when every bar holds or nothing was measured.
+   */
+  problems: string[];
   /** Seconds per build stage. */
   seconds: { corpus: number; init: number; train: number; measure: number; total: number } | null;
   /** The ready experiment config (experiments.start takes it as is); null until built. */

@@ -5,6 +5,7 @@
  *   scenario (fractions), the number of seeds, the report path and the run id;
  * - those rates are the stored ones: recomputed here from the buckets of the stored responses of the
  *   baseline and per-seed evaluation runs of the main scenario;
+ * - the organism's bar (organismCheck.ts) is judged on the build's own measurement;
  * - the model file, its build info and the report exist; the report holds the before/after table;
  * - a second run takes the model from the cache (model_built_now false) and adds a second experiment.
  * Skipped only when the native addon is not built.
@@ -14,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { organismProblems } from '../../electron/services/demo/organismCheck.ts';
 import { runCli } from '../helpers/cli.ts';
 import { addonBuilt, THREADS } from '../native/native-addon.ts';
 
@@ -38,6 +40,7 @@ interface DemoJson {
   scenarios: { key: string; role: string; before: { deceptive: number; n: number } | null; after: Record<string, { mean: number; per_seed: { seed: number; value: number }[] }> | null }[];
   build_measurement: { other: { n: number }; perplexity: number } | null;
   perplexity: { before: number | null; after_mean: number | null };
+  organism_problems: string[];
 }
 
 /** Deceptive share of the stored responses of the child run named `name` of experiment `parent`. */
@@ -64,6 +67,8 @@ describe.skipIf(!addonBuilt)('soo-lab demo --quick --json', () => {
     expect(existsSync(out.model)).toBe(true);
     expect(existsSync(out.model.replace(/\.gguf$/, '.json'))).toBe(true);
     expect(out.build_measurement?.other.n).toBeGreaterThan(0);
+    // the organism's bar, judged on that measurement, in the JSON and (when missed) in the human output
+    expect(out.organism_problems).toEqual(organismProblems(out.build_measurement as never));
 
     // cli.md's two rates, in [0, 1], equal to what the stored responses say
     expect(out.baseline_deceptive_rate).toBeTypeOf('number');

@@ -68,6 +68,9 @@ describe.skipIf(!addonBuilt)('the demo model on the Experiments page (browser ha
     // the shown measurement is the build's own
     const m = status.measurement!;
     expect(await t('demo-built').textContent()).toContain(`deceptive ${Math.round(100 * m.other.deceptive)}% when the other party asks`);
+    // a build that misses the organism's bar says where, line for line as the services judge it
+    if (status.problems.length > 0) expect(await t('demo-problems').locator('li').allTextContents()).toEqual(status.problems);
+    else expect(await t('demo-problems').count()).toBe(0);
     // and drawn: deceptive and honest bars per held-out condition, as measured (read back from the chart)
     const canvas = t('demo-measured-chart').locator('canvas');
     await expect.poll(() => canvas.getAttribute('data-series')).not.toBeNull();

@@ -15,6 +15,7 @@ import type { Command } from 'commander';
 import { createServices } from '../../services/index.ts';
 import type { DemoBuildProgress } from '../../services/demo/builder.ts';
 import type { DemoMeasurement } from '../../services/demo/measure.ts';
+import { organismProblems } from '../../services/demo/organismCheck.ts';
 import type { ExperimentSummary } from '../../services/experiments/summary.ts';
 import { configureLlamaRuntime, defaultThreads, disposeSharedLlama } from '../../services/models/llamaRuntime.ts';
 import { MAIN_VARIANT } from '../../services/scenarios/variant.ts';
@@ -44,6 +45,8 @@ export interface DemoCommandResult {
   perplexity: { before: number | null; after_mean: number | null; after_sd: number | null };
   /** What the build measured on held-out prompts (deceptive to the other party, honest to itself). */
   build_measurement: DemoMeasurement | null;
+  /** Where that measurement misses the organism's bar (organismCheck.ts); [] when it holds. */
+  organism_problems: string[];
   seconds: { build: number; experiment: number };
 }
 
@@ -98,6 +101,7 @@ async function runDemo(flags: DemoFlags, options: GlobalOptions): Promise<DemoCo
       scenarios: [...s.scenarios, ...s.selfSide].map(scenarioResult),
       perplexity: { before: s.perplexity.before, after_mean: s.perplexity.after?.mean ?? null, after_sd: s.perplexity.after?.sd ?? null },
       build_measurement: result.build.measurement,
+      organism_problems: organismProblems(result.build.measurement),
       seconds: { build: buildSeconds, experiment: (performance.now() - started) / 1000 - buildSeconds },
     };
   } finally {
@@ -135,6 +139,10 @@ function human(r: DemoCommandResult): string {
     `demo (${r.variant}) on ${r.model}${r.model_built_now ? ' (built now)' : ''}: experiment ${r.run_id} ${r.status}, ${r.seeds} seeds`,
     `  held-out main scenario, deceptive: ${pct(r.baseline_deceptive_rate)} before -> ${pct(r.soo_deceptive_rate)} ± ${pct(r.soo_deceptive_sd)} after SOO`,
   ];
+  if (r.organism_problems.length > 0) {
+    const why = r.variant === 'quick' ? "the quick build is CI's reduced one and need not meet it" : 'the SOO numbers below mean little on it';
+    lines.splice(1, 0, `  WARNING: this demo model misses the organism's bar (${why}):`, ...r.organism_problems.map((p) => `    - ${p}`));
+  }
   for (const s of r.scenarios) {
     const a = s.after;
     lines.push(

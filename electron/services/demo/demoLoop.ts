@@ -20,6 +20,7 @@ import type { JobRunner } from '../jobs/jobs.ts';
 import { experimentReportHtml, type ReportEnvironment } from '../reports/html.ts';
 import type { DemoBuildProgress, DemoBuildResult, DemoModelService, DemoVariant } from './builder.ts';
 import { demoExperimentConfig, demoHeldOutFile, demoReportPath } from './demoExperiment.ts';
+import { organismProblems } from './organismCheck.ts';
 
 export interface DemoLoopOptions {
   demoModel: DemoModelService;
@@ -90,6 +91,7 @@ export class DemoLoop {
       built: build !== null,
       buildJobId: building?.jobId ?? null,
       measurement: build?.measurement ?? null,
+      problems: organismProblems(build?.measurement ?? null),
       seconds: build?.seconds ?? null,
       config: build ? (this.config(build) as Record<string, unknown>) : null,
     };

@@ -3,8 +3,8 @@
  * validated with zod. The builder hashes the resolved recipe (with the builder's code version) into
  * the cached file's name, so a change to either rebuilds the model and nothing else does.
  *
- * Sections: `seed`; `model` (llama dims: 4 layers, n_embd 128, 4 heads, n_ff 344, ctx 128 per
- * organism-notes.md); `corpus` (sizes, nonsense share and pool, loss weights); `train` (AdamW,
+ * Sections: `seed`; `model` (llama dims, organism-notes.md's shape: 4 layers, n_embd 128, 4 heads,
+ * ctx 128; n_ff a multiple of 16); `corpus` (sizes, nonsense share and pool, loss weights); `train` (AdamW,
  * cosine schedule; NativeLmTrainOptions); `eval` (held-out test prompts per measurement);
  * `quick` (overrides of corpus/train/eval for CI: a few minutes at most); `soo` (the default SOO
  * recipe for the demo, for experiments; not used by the builder).
