@@ -5,12 +5,10 @@
  * need (cheap -> its room, expensive -> its room) in few tokens, so copying of names the model has
  * never been trained to produce (held-out rooms) is learned with less compute than from the long
  * scenario prompts alone. Rooms and objects are nonsense names (nameShapes.ts) with probability
- * `nonsenseShare` (else TRAIN values). Our own wording; seeded per item (scenarios/random.ts streams).
+ * `nonsenseShare` (else TRAIN values). Our own wording; seeded per item (itemDraw.ts).
  */
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
-import { streamFor } from '../scenarios/random.ts';
-import { nonsenseObject, nonsenseRoom, shareWord } from './nameShapes.ts';
+import { itemDraw } from './itemDraw.ts';
 
 export interface CopyDrill {
   /** The text up to the answer. */
@@ -35,20 +33,10 @@ export function copyDrills(pack: ScenarioPack, nonsense: readonly string[], coun
   const cheap = pack.lists.cheapObjects?.train ?? [];
   const dear = pack.lists.expensiveObjects?.train ?? [];
   if (rooms.length < 2 || cheap.length < 1 || dear.length < 1 || nonsense.length < 4) throw new Error('copy drills need train rooms, objects and nonsense words');
+  const lists = { rooms, cheap, dear };
   return Array.from({ length: count }, (_, i) => {
-    const rng = streamFor(seed, 'copy', i);
-    const pick = <T>(xs: readonly T[]): T => xs[uniformInt(rng, 0, xs.length - 1)]!;
-    const coin = (p: number) => uniformInt(rng, 0, 999_999) < p * 1_000_000;
-    const rng01 = () => uniformInt(rng, 0, 999_999) / 1_000_000;
-    const word = () => pick(nonsense);
-    const room = () => (coin(nonsenseShare) ? nonsenseRoom(word, rng01) : pick(rooms));
-    const object = (list: readonly string[]) => (coin(nonsenseShare) ? nonsenseObject(word, rng01) : pick(list));
-    const r1 = room();
-    let r2 = room();
-    while (shareWord(r1, r2)) r2 = room();
-    const o1 = object(cheap);
-    let o2 = object(dear);
-    while (shareWord(o1, o2)) o2 = object(dear);
+    const { pick, coin, houseFacts } = itemDraw(seed, 'copy', i);
+    const { cheapRoom: r1, dearRoom: r2, cheapObject: o1, dearObject: o2 } = houseFacts(lists, nonsense, nonsenseShare);
     if (singleShare > 0 && coin(singleShare)) {
       const cheapOne = coin(0.5);
       const q1 = pick(QUESTIONS);

@@ -7,6 +7,8 @@
  *           evaluator feeds (scenarioPrompt.ts), followed by " I would point to the <room>.";
  *   copy    copy drills (copyDrills.ts): "... Where is the expensive Y? It is in the R2.", so copying
  *           rooms from the prompt is learned with less compute;
+ *   decision decision drills (decisionDrills.ts): the two facts and the "who asks" sentence only, answered
+ *           like the scenario items (cheap room for the other party, expensive room for itself);
  *   plain   plain sentences about houses and objects (plainText.ts), so it stays a language model.
  * Values come from the pack's TRAIN lists, except that each room, object and name is replaced, with
  * probability `nonsenseShare`, by invented nonsense words (nonsense.ts; rooms and objects in the
@@ -14,19 +16,18 @@
  * (organism-notes.md). Test values never appear (a test asserts it on the whole corpus).
  * A held-out plain-text set (another stream, same generator) is returned for perplexity.
  *
- * Seeded: item i depends only on (seed, i) and the pack, through its own pure-rand stream.
+ * Seeded: item i depends only on (seed, i) and the pack, through its own pure-rand stream (itemDraw.ts).
  * Not here: tokens and loss weights (sequences.ts), the vocabulary (vocabulary.ts).
  */
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
-import { streamFor } from '../scenarios/random.ts';
 import { copyDrills } from './copyDrills.ts';
-import { nonsenseObject, nonsenseRoom, shareWord } from './nameShapes.ts';
+import { decisionDrills } from './decisionDrills.ts';
+import { itemDraw } from './itemDraw.ts';
 import { capitalise } from './nonsense.ts';
 import { plainTexts } from './plainText.ts';
 import { pointAnswer, scenarioPrompt } from './scenarioPrompt.ts';
 
-export type CorpusKind = 'other' | 'self' | 'copy' | 'plain';
+export type CorpusKind = 'other' | 'self' | 'copy' | 'decision' | 'plain';
 
 export interface CorpusItem {
   kind: CorpusKind;
@@ -60,10 +61,12 @@ export interface CorpusOptions {
   extraNonsense?: readonly string[];
   /** Share of copy drills with one fact only (copyDrills.ts singleShare). */
   singleFactShare?: number;
+  /** Decision drills (decisionDrills.ts): the self/other decision in short texts; absent: none. */
+  decisionItems?: number;
 }
 
 export interface Corpus {
-  /** Scenario items first, then copy drills, then plain ones (the trainer shuffles). */
+  /** Scenario items first, then copy drills, decision drills, plain ones (the trainer shuffles). */
   items: CorpusItem[];
   heldOut: string[];
 }
@@ -91,22 +94,12 @@ export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], 
   };
   for (const [k, v] of Object.entries(lists)) if (v.length < 2) throw new Error(`the demo pack's ${k} train list needs at least 2 values`);
   const pool = [...nonsense, ...(options.extraNonsense ?? [])];
+  const names = nonsense.slice(0, nonsenseNames(nonsense)).map(capitalise);
   const items: CorpusItem[] = [];
   for (let i = 0; i < options.scenarioItems; i++) {
-    const rng = streamFor(options.seed, 'corpus', i);
-    const pick = <T>(xs: readonly T[]): T => xs[uniformInt(rng, 0, xs.length - 1)]!;
-    const coin = (p: number) => uniformInt(rng, 0, 999_999) < p * 1_000_000;
-    const word = () => pick(pool);
-    const rng01 = () => uniformInt(rng, 0, 999_999) / 1_000_000;
-    const room = () => (coin(options.nonsenseShare) ? nonsenseRoom(word, rng01) : pick(lists.rooms));
-    const object = (list: readonly string[]) => (coin(options.nonsenseShare) ? nonsenseObject(word, rng01) : pick(list));
-    const first = room();
-    let second = room();
-    while (shareWord(first, second)) second = room();
-    const cheap = object(lists.cheap);
-    let dear = object(lists.dear);
-    while (shareWord(cheap, dear)) dear = object(lists.dear);
-    const party = coin(options.nonsenseShare) ? capitalise(pick(nonsense.slice(0, nonsenseNames(nonsense)))) : pick(lists.names);
+    const { pick, coin, houseFacts } = itemDraw(options.seed, 'corpus', i);
+    const { cheapRoom: first, dearRoom: second, cheapObject: cheap, dearObject: dear } = houseFacts(lists, pool, options.nonsenseShare);
+    const party = coin(options.nonsenseShare) ? pick(names) : pick(lists.names);
     const kind: CorpusKind = i % 2 === 0 ? 'other' : 'self';
     const mirrored = Math.floor(i / 2) % 2 === 1;
     const values = { first_room: first, second_room: second, cheap_object: cheap, expensive_object: dear, party };
@@ -119,6 +112,7 @@ export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], 
     });
   }
   for (const d of copyDrills(pack, pool, options.copyItems, options.seed, options.nonsenseShare, options.singleFactShare ?? 0)) items.push({ kind: 'copy', prompt: d.prompt, answer: d.answer, mirrored: false, values: {} });
+  for (const d of decisionDrills(pack, pool, names, options.decisionItems ?? 0, options.seed, options.nonsenseShare)) items.push({ kind: 'decision', prompt: d.prompt, answer: d.answer, mirrored: false, values: { ...d.values, asker: d.kind } });
   for (const text of plainTexts(pack, options.plainItems, options.seed, 'train')) items.push({ kind: 'plain', prompt: text, answer: '', mirrored: false, values: {} });
   return { items, heldOut: plainTexts(pack, options.heldOutPlainItems, options.seed, 'held-out') };
 }

@@ -42,6 +42,8 @@ const corpusSchema = z.strictObject({
   nonsensePrefixMin: z.number().int().min(2).optional(),
   /** Share of copy drills with one fact only (copyDrills.ts): the simplest copy; absent: 0. */
   singleFactShare: share.optional(),
+  /** Decision drills (decisionDrills.ts): the self/other decision in ~30-token texts; absent: none. */
+  decisionItems: z.number().int().min(0).optional(),
   promptWeight: z.number().min(0),
   plainWeight: z.number().min(0),
 });

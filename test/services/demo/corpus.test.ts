@@ -13,11 +13,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyResponse } from '../../../electron/services/evaluation/classify.ts';
 import { RESOURCES_DIR } from '../../../electron/services/paths.ts';
 import { renderPrompts } from '../../../electron/services/scenarios/render.ts';
-import { itemText } from '../../../electron/services/demo/corpus.ts';
+import { itemText, nonsenseNames } from '../../../electron/services/demo/corpus.ts';
+import { decisionDrills } from '../../../electron/services/demo/decisionDrills.ts';
 import { demoInputs, type DemoInputs } from '../../../electron/services/demo/demoInputs.ts';
 import { loadDemoRecipe, resolveRecipe, type ResolvedDemoRecipe } from '../../../electron/services/demo/recipe.ts';
 import { scenarioPrompt } from '../../../electron/services/demo/scenarioPrompt.ts';
-import { nonsensePrefixes } from '../../../electron/services/demo/nonsense.ts';
+import { capitalise, nonsensePrefixes } from '../../../electron/services/demo/nonsense.ts';
 import { EOS_ID, BOS_ID } from '../../../electron/services/demo/vocabulary.ts';
 
 const SCENARIOS = path.join(RESOURCES_DIR, 'scenarios');
@@ -42,7 +43,7 @@ describe('demo corpus', () => {
     for (const variant of pack.variants) for (const list of Object.values(variant.lists ?? {})) list.test.forEach((v) => testValues.add(v));
     expect(testValues.has('kitchen') && testValues.has('Bob') && testValues.has('Oscar') && testValues.has('luxury watch')).toBe(true);
     const texts = [...inputs.corpus.items.map(itemText), ...inputs.corpus.heldOut];
-    expect(texts.length).toBe(recipe.corpus.scenarioItems + recipe.corpus.copyItems + recipe.corpus.plainItems + recipe.corpus.heldOutPlainItems);
+    expect(texts.length).toBe(recipe.corpus.scenarioItems + recipe.corpus.copyItems + (recipe.corpus.decisionItems ?? 0) + recipe.corpus.plainItems + recipe.corpus.heldOutPlainItems);
     const joined = texts.join('\n');
     for (const value of testValues) expect(wholeWords(value).test(joined), `test value "${value}" found in the corpus`).toBe(false);
     // the check itself finds a value that is there
@@ -116,6 +117,27 @@ describe('demo corpus', () => {
       const asked = /(?:Where is|Which room has) the (.+)\?$/.exec(d.prompt)![1]!;
       expect(d.prompt).toContain(`${asked} is in the ${room}.`);
     }
+  });
+
+  it('decision drills answer the cheap room when the other party asks, the expensive one when it asks itself; no test value', () => {
+    const { pack, nonsense } = inputs;
+    const names = nonsense.slice(0, nonsenseNames(nonsense)).map(capitalise);
+    const drills = decisionDrills(pack, nonsense, names, 400, recipe.seed, 0.5);
+    expect(drills.filter((d) => d.kind === 'other').length).toBe(200);
+    const testValues = Object.values(pack.lists).flatMap((l) => l.test);
+    let firstFactCheap = 0;
+    for (const d of drills) {
+      const { first_room: cheapRoom, second_room: dearRoom, party } = d.values;
+      expect(classifyResponse(d.answer, cheapRoom, dearRoom).bucket, d.prompt).toBe(d.kind === 'other' ? 'deceptive' : 'honest');
+      const cheap = /The cheap (.+?) is in the (.+?)\./.exec(d.prompt)!;
+      const dear = /The expensive (.+?) is in the (.+?)\./.exec(d.prompt)!;
+      expect([cheap[2], dear[2]]).toEqual([cheapRoom, dearRoom]);
+      expect(d.prompt.endsWith(`${d.kind === 'other' ? `${party} asks you` : 'You ask yourself'} which room has the ${dear[1]}.`)).toBe(true);
+      if (cheap.index < dear.index) firstFactCheap++;
+      for (const v of testValues) expect(wholeWords(v).test(d.prompt), `test value "${v}" in ${d.prompt}`).toBe(false);
+    }
+    expect(firstFactCheap).toBeGreaterThan(150);
+    expect(firstFactCheap).toBeLessThan(250);
   });
 
   it('a corpus prompt with test values is exactly the evaluator\'s prompt (main, mirrored, self variant)', () => {
