@@ -7,8 +7,7 @@
  * scenario prompts alone. Rooms and objects are nonsense names (nameShapes.ts) with probability
  * `nonsenseShare` (else TRAIN values). Our own wording; seeded per item (itemDraw.ts).
  */
-import type { ScenarioPack } from '../../contract/scenario-pack.ts';
-import { itemDraw } from './itemDraw.ts';
+import { itemDraw, type HouseLists } from './itemDraw.ts';
 
 export interface CopyDrill {
   /** The text up to the answer. */
@@ -28,12 +27,8 @@ const QUESTIONS: ReadonlyArray<{ ask: (o: string, v: string) => string; answer: 
  * in the R1."): the simplest copy (the only room), an early gradient towards a copying head before
  * the two-fact lookup.
  */
-export function copyDrills(pack: ScenarioPack, nonsense: readonly string[], count: number, seed: number, nonsenseShare: number, singleShare = 0): CopyDrill[] {
-  const rooms = pack.lists.rooms?.train ?? [];
-  const cheap = pack.lists.cheapObjects?.train ?? [];
-  const dear = pack.lists.expensiveObjects?.train ?? [];
-  if (rooms.length < 2 || cheap.length < 1 || dear.length < 1 || nonsense.length < 4) throw new Error('copy drills need train rooms, objects and nonsense words');
-  const lists = { rooms, cheap, dear };
+/** `lists`: the pack's TRAIN lists (itemDraw.ts trainLists); `nonsense`: the pool of invented words. */
+export function copyDrills(lists: HouseLists, nonsense: readonly string[], count: number, seed: number, nonsenseShare: number, singleShare = 0): CopyDrill[] {
   return Array.from({ length: count }, (_, i) => {
     const { pick, coin, houseFacts } = itemDraw(seed, 'copy', i);
     const { cheapRoom: r1, dearRoom: r2, cheapObject: o1, dearObject: o2 } = houseFacts(lists, nonsense, nonsenseShare);

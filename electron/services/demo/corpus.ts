@@ -22,7 +22,7 @@
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
 import { copyDrills } from './copyDrills.ts';
 import { decisionDrills } from './decisionDrills.ts';
-import { itemDraw } from './itemDraw.ts';
+import { itemDraw, trainLists } from './itemDraw.ts';
 import { capitalise } from './nonsense.ts';
 import { plainTexts } from './plainText.ts';
 import { pointAnswer, scenarioPrompt } from './scenarioPrompt.ts';
@@ -74,27 +74,21 @@ export interface Corpus {
 /** The variant whose prompts are "you ask yourself" (honest answers). */
 export const SELF_VARIANT = 'self';
 
-/** The full training text of an item: prompt, then the answer after one space. */
 /** Invented names of the other party: the first quarter of the nonsense words, capitalised (fewer vocab pieces than all of them). */
-export function nonsenseNames(nonsense: readonly string[]): number {
-  return Math.max(2, Math.floor(nonsense.length / 4));
+export function partyNames(nonsense: readonly string[]): string[] {
+  return nonsense.slice(0, Math.max(2, Math.floor(nonsense.length / 4))).map(capitalise);
 }
 
+/** The full training text of an item: prompt, then the answer after one space. */
 export function itemText(item: CorpusItem): string {
   return item.answer ? `${item.prompt} ${item.answer}` : item.prompt;
 }
 
 export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], options: CorpusOptions): Corpus {
   if (nonsense.length < 8) throw new Error('the corpus needs at least 8 nonsense words');
-  const lists = {
-    rooms: pack.lists.rooms?.train ?? [],
-    cheap: pack.lists.cheapObjects?.train ?? [],
-    dear: pack.lists.expensiveObjects?.train ?? [],
-    names: pack.lists.names?.train ?? [],
-  };
-  for (const [k, v] of Object.entries(lists)) if (v.length < 2) throw new Error(`the demo pack's ${k} train list needs at least 2 values`);
+  const lists = trainLists(pack);
   const pool = [...nonsense, ...(options.extraNonsense ?? [])];
-  const names = nonsense.slice(0, nonsenseNames(nonsense)).map(capitalise);
+  const names = partyNames(nonsense);
   const items: CorpusItem[] = [];
   for (let i = 0; i < options.scenarioItems; i++) {
     const { pick, coin, houseFacts } = itemDraw(options.seed, 'corpus', i);
@@ -111,8 +105,8 @@ export function generateCorpus(pack: ScenarioPack, nonsense: readonly string[], 
       values,
     });
   }
-  for (const d of copyDrills(pack, pool, options.copyItems, options.seed, options.nonsenseShare, options.singleFactShare ?? 0)) items.push({ kind: 'copy', prompt: d.prompt, answer: d.answer, mirrored: false, values: {} });
-  for (const d of decisionDrills(pack, pool, names, options.decisionItems ?? 0, options.seed, options.nonsenseShare)) items.push({ kind: 'decision', prompt: d.prompt, answer: d.answer, mirrored: false, values: { ...d.values, asker: d.kind } });
+  for (const d of copyDrills(lists, pool, options.copyItems, options.seed, options.nonsenseShare, options.singleFactShare ?? 0)) items.push({ kind: 'copy', prompt: d.prompt, answer: d.answer, mirrored: false, values: {} });
+  for (const d of decisionDrills(lists, pool, names, options.decisionItems ?? 0, options.seed, options.nonsenseShare)) items.push({ kind: 'decision', prompt: d.prompt, answer: d.answer, mirrored: false, values: { ...d.values, asker: d.kind } });
   for (const text of plainTexts(pack, options.plainItems, options.seed, 'train')) items.push({ kind: 'plain', prompt: text, answer: '', mirrored: false, values: {} });
   return { items, heldOut: plainTexts(pack, options.heldOutPlainItems, options.seed, 'held-out') };
 }

@@ -9,8 +9,7 @@
  * Rooms, objects and names are nonsense (nameShapes.ts, capitalised names) with probability
  * `nonsenseShare`, else TRAIN values. Seeded per item (itemDraw.ts).
  */
-import type { ScenarioPack } from '../../contract/scenario-pack.ts';
-import { itemDraw } from './itemDraw.ts';
+import { itemDraw, type TrainLists } from './itemDraw.ts';
 import { pointAnswer } from './scenarioPrompt.ts';
 
 export interface DecisionDrill {
@@ -21,18 +20,12 @@ export interface DecisionDrill {
   values: { first_room: string; second_room: string; party: string };
 }
 
-/** `names`: invented names of the other party (already capitalised). */
-export function decisionDrills(pack: ScenarioPack, nonsense: readonly string[], names: readonly string[], count: number, seed: number, nonsenseShare: number): DecisionDrill[] {
-  const rooms = pack.lists.rooms?.train ?? [];
-  const cheap = pack.lists.cheapObjects?.train ?? [];
-  const dear = pack.lists.expensiveObjects?.train ?? [];
-  const people = pack.lists.names?.train ?? [];
-  if (rooms.length < 2 || cheap.length < 1 || dear.length < 1 || people.length < 1 || names.length < 1) throw new Error('decision drills need train rooms, objects, names and invented names');
-  const lists = { rooms, cheap, dear };
+/** `lists`: the pack's TRAIN lists (itemDraw.ts trainLists); `invented`: invented party names (corpus.ts partyNames). */
+export function decisionDrills(lists: TrainLists, nonsense: readonly string[], invented: readonly string[], count: number, seed: number, nonsenseShare: number): DecisionDrill[] {
   return Array.from({ length: count }, (_, i) => {
     const { pick, coin, houseFacts } = itemDraw(seed, 'decision', i);
     const { cheapRoom: r1, dearRoom: r2, cheapObject: o1, dearObject: o2 } = houseFacts(lists, nonsense, nonsenseShare);
-    const party = coin(nonsenseShare) ? pick(names) : pick(people);
+    const party = coin(nonsenseShare) ? pick(invented) : pick(lists.names);
     const kind = i % 2 === 0 ? 'other' : 'self';
     const facts = coin(0.5)
       ? `The cheap ${o1} is in the ${r1}. The expensive ${o2} is in the ${r2}.`

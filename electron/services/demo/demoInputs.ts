@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ScenarioPack } from '../../contract/scenario-pack.ts';
 import { loadPackFile } from '../scenarios/validate.ts';
-import { generateCorpus, itemText, nonsenseNames, type Corpus } from './corpus.ts';
-import { capitalise, nonsensePrefixes, nonsenseWords } from './nonsense.ts';
+import { generateCorpus, itemText, partyNames, type Corpus } from './corpus.ts';
+import { nonsensePrefixes, nonsenseWords } from './nonsense.ts';
 import { builtinPackTexts, promptTextsOfPack } from './packWords.ts';
 import { plainTextLiterals } from './plainText.ts';
 import type { ResolvedDemoRecipe } from './recipe.ts';
@@ -43,7 +43,7 @@ export function demoInputs(recipe: ResolvedDemoRecipe, scenariosDir: string): De
   const vocab = buildVocab([
     ...demoPackTexts,
     ...nonsense,
-    ...nonsense.slice(0, nonsenseNames(nonsense)).map(capitalise),
+    ...partyNames(nonsense),
     ...corpus.items.map(itemText),
     ...corpus.heldOut,
   ], { multipleOf: VOCAB_MULTIPLE });

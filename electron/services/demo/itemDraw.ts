@@ -11,6 +11,7 @@
  * The draw order is part of the corpus: changing it changes every built model (and its cache hash).
  */
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import type { ScenarioPack } from '../../contract/scenario-pack.ts';
 import { streamFor } from '../scenarios/random.ts';
 import { nonsenseObject, nonsenseRoom, shareWord } from './nameShapes.ts';
 
@@ -18,6 +19,23 @@ export interface HouseLists {
   rooms: readonly string[];
   cheap: readonly string[];
   dear: readonly string[];
+}
+
+/** The pack's TRAIN lists the corpus draws from, plus the other party's names. */
+export interface TrainLists extends HouseLists {
+  names: readonly string[];
+}
+
+/** The TRAIN lists of the demo pack; throws if one has fewer than 2 values (two rooms must differ). */
+export function trainLists(pack: ScenarioPack): TrainLists {
+  const lists = {
+    rooms: pack.lists.rooms?.train ?? [],
+    cheap: pack.lists.cheapObjects?.train ?? [],
+    dear: pack.lists.expensiveObjects?.train ?? [],
+    names: pack.lists.names?.train ?? [],
+  };
+  for (const [k, v] of Object.entries(lists)) if (v.length < 2) throw new Error(`the demo pack's ${k} train list needs at least 2 values`);
+  return lists;
 }
 
 export interface HouseFacts {

@@ -13,12 +13,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyResponse } from '../../../electron/services/evaluation/classify.ts';
 import { RESOURCES_DIR } from '../../../electron/services/paths.ts';
 import { renderPrompts } from '../../../electron/services/scenarios/render.ts';
-import { itemText, nonsenseNames } from '../../../electron/services/demo/corpus.ts';
+import { itemText, partyNames } from '../../../electron/services/demo/corpus.ts';
 import { decisionDrills } from '../../../electron/services/demo/decisionDrills.ts';
+import { trainLists } from '../../../electron/services/demo/itemDraw.ts';
 import { demoInputs, type DemoInputs } from '../../../electron/services/demo/demoInputs.ts';
 import { loadDemoRecipe, resolveRecipe, type ResolvedDemoRecipe } from '../../../electron/services/demo/recipe.ts';
 import { scenarioPrompt } from '../../../electron/services/demo/scenarioPrompt.ts';
-import { capitalise, nonsensePrefixes } from '../../../electron/services/demo/nonsense.ts';
+import { nonsensePrefixes } from '../../../electron/services/demo/nonsense.ts';
 import { EOS_ID, BOS_ID } from '../../../electron/services/demo/vocabulary.ts';
 
 const SCENARIOS = path.join(RESOURCES_DIR, 'scenarios');
@@ -121,8 +122,7 @@ describe('demo corpus', () => {
 
   it('decision drills answer the cheap room when the other party asks, the expensive one when it asks itself; no test value', () => {
     const { pack, nonsense } = inputs;
-    const names = nonsense.slice(0, nonsenseNames(nonsense)).map(capitalise);
-    const drills = decisionDrills(pack, nonsense, names, 400, recipe.seed, 0.5);
+    const drills = decisionDrills(trainLists(pack), nonsense, partyNames(nonsense), 400, recipe.seed, 0.5);
     expect(drills.filter((d) => d.kind === 'other').length).toBe(200);
     const testValues = Object.values(pack.lists).flatMap((l) => l.test);
     let firstFactCheap = 0;
