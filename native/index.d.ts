@@ -128,6 +128,11 @@ export interface NativeTrainOptions {
   /** LoRA input dropout probability in [0, 1). */
   dropout?: number;
   positions?: 'full' | 'last' | 'mean';
+  /**
+   * Weight lambda of the self anchor (native/src/train/self-anchor.h): the objective becomes SOO + lambda *
+   * MSE(self prompt's residual after layer L's attention, with vs without the adapter). 0 (default) = off.
+   */
+  selfAnchor?: number;
   lr?: number;
   beta1?: number;
   beta2?: number;
@@ -154,6 +159,8 @@ export interface NativeTrainProgress {
   epoch: number;
   /** Mean SOO loss over the step's batch (before the update). */
   loss: number;
+  /** Mean self anchor over the step's batch (before lambda, before the update); 0 when selfAnchor is off. */
+  anchor: number;
   stepMs: number;
   tokensPerS: number;
 }

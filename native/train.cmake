@@ -17,6 +17,7 @@ add_library(soo_train STATIC
     ${SOO_TRAIN_DIR}/src/train/cpu-bufts.cpp
     ${SOO_TRAIN_DIR}/src/train/graph-llama.cpp
     ${SOO_TRAIN_DIR}/src/train/soo-loss.cpp
+    ${SOO_TRAIN_DIR}/src/train/self-anchor.cpp
     ${SOO_TRAIN_DIR}/src/train/soo-trainer.cpp
     ${SOO_TRAIN_DIR}/src/lora/lora-io.cpp
     ${SOO_TRAIN_DIR}/src/optim/adamw.cpp

@@ -58,7 +58,7 @@ describe.skipIf(!addonBuilt)('soo-lab train (real binary, tiny model)', () => {
     const out = path.join(dir, 'a.gguf');
     const r = await cli('train', ...common(), '--seed', '5', '--out', out);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/train \(run [0-9a-f-]+\): model=.* layer=1 targets=attn_q,attn_v rank=4 alpha=8 .*positions=full seed=5/);
+    expect(r.stderr).toMatch(/train \(run [0-9a-f-]+\): model=.* layer=1 targets=attn_q,attn_v rank=4 alpha=8 .*positions=full self_anchor=0 seed=5/);
     first = JSON.parse(r.stdout) as TrainJson;
     expect(Object.keys(first).sort()).toEqual(['adapter', 'loss_first', 'loss_last', 'run_id', 'seconds', 'steps']);
     expect(first.adapter).toBe(out);
@@ -103,6 +103,28 @@ describe.skipIf(!addonBuilt)('soo-lab train (real binary, tiny model)', () => {
     expect((JSON.parse(again.stdout) as TrainJson).run_id).not.toBe(first.run_id);
   }, 2 * CLI_MS);
 
+  it('--self-anchor: recorded in the run, printed, and it changes the adapter (same seed)', async () => {
+    const r = await cli('train', ...common(), '--seed', '5', '--self-anchor', '5', '--out', path.join(dir, 'anchored.gguf'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/self_anchor=5 seed=5/);
+    const out = JSON.parse(r.stdout) as TrainJson;
+    expect(sha256(out.adapter)).not.toBe(sha256(first.adapter));
+    // step 1 is before any update: the SOO loss reported is the unanchored run's (the anchor is reported apart)
+    expect(out.loss_first).toBeCloseTo(first.loss_first, 10);
+    const store = new Database(db, { readonly: true });
+    try {
+      const runs = new RunRepository(store);
+      expect((runs.get(out.run_id)!.config as { selfAnchor: number }).selfAnchor).toBe(5);
+      // the anchor per step: ~0 before the first update (B = 0), then > 0 as the adapter moves the self side
+      const anchors = runs.steps(out.run_id).map((st) => (st.metrics as { anchor: number }).anchor);
+      expect(anchors).toHaveLength(out.steps);
+      expect(anchors[0]).toBeLessThan(1e-9);
+      expect(anchors.at(-1)).toBeGreaterThan(1e-6);
+    } finally {
+      store.close();
+    }
+  }, CLI_MS);
+
   it('bad input exits 2: a misaligned pair names the pair and line; --layer out of range names the flag', async () => {
     const bad = writePairs('misaligned.jsonl', [PAIRS[0]!, { self: 'You want it.', other: 'Bob the tall neighbour from next door wants it very much.' }]);
     const r1 = await cli('train', '--model', modelPath, '--pairs', bad, '--layer', '1', '--out', path.join(dir, 'x.gguf'));
@@ -116,5 +138,9 @@ describe.skipIf(!addonBuilt)('soo-lab train (real binary, tiny model)', () => {
     const r3 = await cli('train', '--model', modelPath, '--pairs', pairsFile, '--layer', '1', '--rank', '0');
     expect(r3.code).toBe(2);
     expect(r3.stderr).toMatch(/--rank/);
+    const r4 = await cli('train', '--model', modelPath, '--pairs', pairsFile, '--layer', '1', '--self-anchor', '-1');
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toMatch(/--self-anchor must be a number in \[0, 1000000\], got -1/);
+    noStack(r4.stderr);
   }, 2 * CLI_MS);
 });

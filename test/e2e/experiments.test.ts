@@ -89,6 +89,7 @@ describe.skipIf(!addonBuilt)('Experiments and Runs pages (browser harness, tiny 
     await t('exp-control').fill('');
     await t('exp-pairs').fill('4');
     await t('exp-epochs').fill('2');
+    await t('exp-self-anchor').fill('0.5');
     await t('exp-chat').selectOption('none');
     await t('exp-run').click();
     await t('exp-results').waitFor({ timeout: JOB_MS });
@@ -100,6 +101,7 @@ describe.skipIf(!addonBuilt)('Experiments and Runs pages (browser harness, tiny 
     const exp = harness.services.runs.list({ kind: 'experiment' })[0]!;
     firstRunId = exp.id;
     expect(exp.status).toBe('done');
+    expect((exp.config as { effective: { training: { selfAnchor: number } } }).effective.training.selfAnchor).toBe(0.5);
     const view = harness.services.experimentViews.get(exp.id);
     // bars per scenario (main, mirror): what the chart drew agrees with the stored rates and the SD over seeds
     expect(view.scenarios.map((s) => s.key)).toEqual(['burglar-house/main', 'burglar-house/main/mirror']);

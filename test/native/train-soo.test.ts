@@ -124,8 +124,8 @@ describe.skipIf(!addonBuilt || !binariesBuilt)('SOO LoRA training vs llama.cpp',
     }, 120_000);
   }
 
-  it('the C++ suite passes (gradients, quantized bases, determinism, errors, cancel/resume, adapter layout)', () => {
-    const stdout = execFileSync(TEST_TRAIN, ['--tmp', dir, 'gradcheck', 'quantized', 'train', 'determinism', 'errors', 'resume', 'adapter'], { encoding: 'utf8' });
+  it('the C++ suite passes (gradients, quantized bases, self anchor, determinism, errors, cancel/resume, adapter layout)', () => {
+    const stdout = execFileSync(TEST_TRAIN, ['--tmp', dir, 'gradcheck', 'quantized', 'train', 'anchor', 'determinism', 'errors', 'resume', 'adapter'], { encoding: 'utf8' });
     expect(stdout).toContain('ALL OK');
   }, 300_000);
 });

@@ -32,6 +32,7 @@ interface TrainFlags {
   batch?: number;
   gradAccumulation?: number;
   positions?: TrainPositions;
+  selfAnchor?: number;
   seed?: number;
   preset?: string;
   resume?: string;
@@ -71,6 +72,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--batch <n>', 'pairs per optimizer step (default 4)', parsePositiveInt('--batch'))
     .option('--grad-accumulation <k>', 'batches per update (effective batch = batch x k; default 1)', parsePositiveInt('--grad-accumulation'))
     .addOption(new Option('--positions <how>', 'token positions compared: full (aligned), last, mean (default full)').choices(['full', 'last', 'mean']))
+    .option('--self-anchor <w>', 'weight of a term keeping the self prompts\' outputs at the base model\'s (0 = off, the published objective)', parseNumber('--self-anchor'))
     .option('--seed <s>', 'training seed: LoRA init, dropout, pair order (default 0)', parseNonNegativeInt('--seed'))
     .option('--preset <name>', 'published settings: mistral-7b, gemma-2-27b (or tiny); flags override them')
     .option('--checkpoint-every <n>', 'write a checkpoint every n steps (always on cancel)', parseNonNegativeInt('--checkpoint-every'))
@@ -111,6 +113,7 @@ async function train(flags: TrainFlags, options: GlobalOptions): Promise<TrainCo
           batch: flags.batch,
           gradAccumulation: flags.gradAccumulation,
           positions: flags.positions,
+          selfAnchor: flags.selfAnchor,
           seed: flags.seed,
           preset: flags.preset,
           threads: options.threads,
@@ -139,7 +142,7 @@ function printSettings(c: TrainConfig, what: string): void {
   process.stderr.write(
     `train (${what}): model=${c.modelPath} pairs=${c.pairs.length} (${c.pairsOrigin}) layer=${c.layer} targets=${c.targets.join(',')} ` +
       `rank=${c.rank} alpha=${c.alpha} dropout=${c.dropout} lr=${c.lr} epochs=${c.epochs} batch=${c.batch} grad_accumulation=${c.gradAccumulation} ` +
-      `positions=${c.positions} seed=${c.seed} threads=${c.threads}${c.preset ? ` preset=${c.preset}` : ''} out=${c.outPath}\n`,
+      `positions=${c.positions} self_anchor=${c.selfAnchor ?? 0} seed=${c.seed} threads=${c.threads}${c.preset ? ` preset=${c.preset}` : ''} out=${c.outPath}\n`,
   );
 }
 

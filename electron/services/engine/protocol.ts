@@ -140,6 +140,8 @@ export interface EngineTrainStep {
   epoch: number;
   /** Mean SOO loss of the step's batch (MSE of attn_out-L, before the update). */
   loss: number;
+  /** Mean self anchor of the step's batch (before its weight, before the update); 0 when selfAnchor is off. */
+  anchor: number;
   /** Wall time of the step, milliseconds. */
   stepMs: number;
   /** Self + other tokens processed per second in the step. */

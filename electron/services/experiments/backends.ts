@@ -53,6 +53,8 @@ export interface TrainStageInput {
   epochs: number;
   batch: number;
   positions: 'full' | 'last' | 'mean';
+  /** Weight of the self anchor; 0 = off (config.ts). */
+  selfAnchor: number;
   seed: number;
   outPath: string;
 }

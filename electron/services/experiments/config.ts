@@ -82,6 +82,13 @@ export const experimentConfigInput = z.strictObject({
       epochs: z.int().min(1).optional(),
       batch: z.int().min(1).optional(),
       positions: positions.optional(),
+      /**
+       * Weight of the self anchor (native/src/train/self-anchor.h): the objective becomes SOO + selfAnchor *
+       * MSE between the self prompt's residual stream after layer L's attention with and without the adapter,
+       * which keeps the model's outputs on the self prompts at the base model's (the counterpart of the RL
+       * version's capability term). 0 = off: the published objective.
+       */
+      selfAnchor: z.number().min(0).max(1e6).default(0),
       /** Self/other training pairs (published: about 52) and their seed. */
       pairs: z.int().min(1).default(52),
       pairSeed: seed.default(0),
@@ -139,7 +146,7 @@ type Parsed = z.output<typeof experimentConfigInput>;
 
 /** The full effective configuration: every default filled in, the preset folded into `training`. */
 export type ExperimentConfig = Omit<Parsed, 'training' | 'latent'> & {
-  training: TrainingPreset & { targets: Parsed['training']['targets']; pairs: number; pairSeed: number };
+  training: TrainingPreset & { targets: Parsed['training']['targets']; selfAnchor: number; pairs: number; pairSeed: number };
   latent: Omit<Parsed['latent'], 'positions'> & { positions: 'full' | 'last' | 'mean' };
 };
 
@@ -164,6 +171,7 @@ export function resolveExperimentConfig(input: unknown, file = 'the experiment c
     epochs: t.epochs ?? preset.epochs,
     batch: t.batch ?? preset.batch,
     positions: t.positions ?? preset.positions,
+    selfAnchor: t.selfAnchor,
     pairs: t.pairs,
     pairSeed: t.pairSeed,
   };

@@ -58,6 +58,8 @@ export interface TrainInput extends Partial<TrainSettings> {
   pairsFile?: string | undefined;
   pairs?: readonly { self: string; other: string }[] | undefined;
   pairsSource?: PairsSource | undefined;
+  /** Weight of the self anchor (native/src/train/self-anchor.h; experiments/config.ts). Defaults to 0 (off). */
+  selfAnchor?: number | undefined;
   /** Training seed (LoRA init, dropout, shuffling). Defaults to 0. */
   seed?: number | undefined;
   /** CPU threads. Defaults to the number of cores. */
@@ -75,6 +77,8 @@ export interface TrainConfig extends TrainSettings {
   pairs: { self: string; other: string }[];
   /** Where the pairs came from (file, pack id), for the record. */
   pairsOrigin: string;
+  /** Self anchor weight; 0 = off. Absent in runs recorded before it existed (= 0). */
+  selfAnchor?: number;
   seed: number;
   threads: number;
   checkpointEvery: number;
@@ -168,6 +172,8 @@ export class TrainingService {
     checkInt('seed', seed, 0, 2 ** 31 - 1);
     const checkpointEvery = input.checkpointEvery ?? 0;
     checkInt('checkpointEvery', checkpointEvery, 0, 1e9);
+    const selfAnchor = input.selfAnchor ?? 0;
+    checkNum('self-anchor', selfAnchor, 0, 1e6);
     const id = randomUUID();
     const outPath = path.resolve(input.outPath ?? this.#defaultAdapterPath(model.path, settings.layer, id));
     const config: TrainConfig = {
@@ -176,6 +182,7 @@ export class TrainingService {
       preset: input.preset ?? null,
       pairs: pairs.map((p) => ({ self: p.self, other: p.other })),
       pairsOrigin: origin,
+      selfAnchor,
       seed,
       threads,
       checkpointEvery,
@@ -301,6 +308,7 @@ export class TrainingService {
           alpha: config.alpha,
           dropout: config.dropout,
           positions: config.positions,
+          selfAnchor: config.selfAnchor ?? 0,
           lr: config.lr,
           epochs: config.epochs,
           batch: perUpdate,
@@ -317,7 +325,7 @@ export class TrainingService {
             avgMs = avgMs === 0 ? s.stepMs : 0.8 * avgMs + 0.2 * (now - lastAt);
             lastAt = now;
             const etaS = ((s.nSteps - s.step) * avgMs) / 1000;
-            runs.addSteps(runId, [{ step: s.step, loss: s.loss, metrics: { epoch: s.epoch, stepMs: s.stepMs, tokensPerS: s.tokensPerS } }]);
+            runs.addSteps(runId, [{ step: s.step, loss: s.loss, metrics: { epoch: s.epoch, stepMs: s.stepMs, tokensPerS: s.tokensPerS, ...(config.selfAnchor ? { anchor: s.anchor } : {}) } }]);
             call.onProgress?.({
               stage: `epoch ${s.epoch + 1}/${config.epochs}`,
               done: s.step,

@@ -73,6 +73,7 @@ soo_train_params convert_train_params(const Napi::Object & o, std::vector<soo_pa
     p.rank       = get_int(o, "rank", p.rank);
     p.alpha      = (float) get_number(o, "alpha", p.alpha);
     p.dropout    = (float) get_number(o, "dropout", p.dropout);
+    p.self_anchor = (float) get_number(o, "selfAnchor", p.self_anchor);
     p.epochs     = (int) get_int(o, "epochs", p.epochs);
     p.batch      = (int) get_int(o, "batch", p.batch);
     const int64_t seed = get_int(o, "seed", 0);
@@ -161,6 +162,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<soo_train_progress> {
             o.Set("nSteps", (double) p.n_steps);
             o.Set("epoch", p.epoch);
             o.Set("loss", p.loss);
+            o.Set("anchor", p.anchor);
             o.Set("stepMs", p.step_ms);
             o.Set("tokensPerS", p.tokens_per_s);
             on_progress_.Call({ o });

@@ -78,7 +78,7 @@ void graph_llama_set_inputs(const graph_llama_inputs & in, const std::vector<int
     ggml_backend_tensor_set(in.kq_mask, mask.data(), 0, ggml_nbytes(in.kq_mask));
 }
 
-ggml_tensor * graph_llama_build(ggml_context * ctx, const base_weights & base, const lora_weights * lora, const graph_llama_inputs & in) {
+graph_llama_taps graph_llama_build(ggml_context * ctx, const base_weights & base, const lora_weights * lora, const graph_llama_inputs & in) {
     const base_hparams & hp = base.hp;
     const int64_t n_embd      = hp.n_embd;
     const int64_t n_embd_head = hp.n_embd_head;
@@ -135,11 +135,11 @@ ggml_tensor * graph_llama_build(ggml_context * ctx, const base_weights & base, c
         cur = lora_mm(ctx, lora, in, layer.attn_output, nullptr, cur);
         name_node(cur, "attn_out", il);
         GGML_ASSERT(cur->ne[0] == n_embd && cur->ne[1] == n_tokens);
-        if (il == n_last) return cur; // the SOO tap: nothing above it is needed
 
         // residual, then SwiGLU FFN: [n_embd, n_tokens]
         ggml_tensor * ffn_inp = ggml_add(ctx, cur, inpL);
         name_node(ffn_inp, "ffn_inp", il);
+        if (il == n_last) return { cur, ffn_inp }; // the taps: nothing above them is needed
         cur = ggml_rms_norm(ctx, ffn_inp, hp.rms_eps);
         cur = ggml_mul(ctx, cur, layer.ffn_norm);
         name_node(cur, "ffn_norm", il);
@@ -152,5 +152,5 @@ ggml_tensor * graph_llama_build(ggml_context * ctx, const base_weights & base, c
         inpL = ggml_add(ctx, cur, ffn_inp);
         name_node(inpL, "l_out", il);
     }
-    GGML_ABORT("unreachable: the loop returns attn_out of the last loaded layer");
+    GGML_ABORT("unreachable: the loop returns the taps of the last loaded layer");
 }

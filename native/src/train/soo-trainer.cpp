@@ -7,6 +7,7 @@
 #include "train/cpu-bufts.h"
 #include "train/graph-llama.h"
 #include "train/rng.h"
+#include "train/self-anchor.h"
 
 #include <algorithm>
 #include <chrono>
@@ -52,6 +53,7 @@ void validate_params(const soo_train_params & p, const std::vector<soo_pair> & p
     if (p.epochs < 1)  throw_bad("epochs must be >= 1, got " + std::to_string(p.epochs));
     if (p.batch < 1)   throw_bad("batch must be >= 1, got " + std::to_string(p.batch));
     if (p.n_threads < 1) throw_bad("threads must be >= 1, got " + std::to_string(p.n_threads));
+    if (!(p.self_anchor >= 0.0f && std::isfinite(p.self_anchor))) throw_bad("self_anchor must be a finite number >= 0, got " + std::to_string(p.self_anchor));
     if (!(p.dropout >= 0.0f && p.dropout < 1.0f)) throw_bad("dropout must be in [0, 1), got " + std::to_string(p.dropout));
     if (p.checkpoint_every < 0) throw_bad("checkpoint_every must be >= 0");
     if (p.checkpoint_every > 0 && p.checkpoint_path.empty()) throw_bad("checkpoint_every is set but checkpoint_path is empty");
@@ -148,6 +150,7 @@ void set_train_kv(const soo_trainer & tr, gguf_context * g) {
     gguf_set_val_str(g, "soo_lab.train.pairs_hash", hex64(tr.pairs_hash).c_str());
     gguf_set_val_f32(g, "soo_lab.train.alpha", p.alpha);
     gguf_set_val_f32(g, "soo_lab.train.dropout", p.dropout);
+    gguf_set_val_f32(g, "soo_lab.train.self_anchor", p.self_anchor);
     gguf_set_val_f32(g, "soo_lab.train.lr", p.optimizer.lr);
     gguf_set_val_f32(g, "soo_lab.train.beta1", p.optimizer.beta1);
     gguf_set_val_f32(g, "soo_lab.train.beta2", p.optimizer.beta2);
@@ -243,35 +246,49 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
     return tr;
 }
 
-float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backward, bool train, float grad_scale, uint64_t dropout_stream) {
+float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backward, bool train, float grad_scale, uint64_t dropout_stream,
+                            float * anchor_out) {
     const int64_t n_self = (int64_t) pair.self.size(), n_other = (int64_t) pair.other.size();
     soo_loss_check(tr.params.positions, n_self, n_other, "pair");
     validate_tokens({ pair }, tr.base->hp.n_vocab); // get_rows would abort on an out-of-range id
-    const bool dropout = train && tr.params.dropout > 0.0f;
+    const bool dropout  = train && tr.params.dropout > 0.0f;
+    const bool anchored = tr.params.self_anchor > 0.0f;
 
-    // graph metadata lives in a reused arena; tensors are placed by the allocator
-    const size_t graph_size = 1024 + 768 * (size_t) tr.base->n_layer_loaded;
+    // graph metadata lives in a reused arena; tensors are placed by the allocator. The anchor adds a forward.
+    const size_t graph_size = (anchored ? 2 : 1) * (1024 + 768 * (size_t) tr.base->n_layer_loaded);
     const size_t mem = ggml_tensor_overhead() * graph_size * 2 + ggml_graph_overhead_custom(graph_size, backward);
     tr.graph_mem.resize(mem);
     ggml_init_params ip = { mem, tr.graph_mem.data(), /*no_alloc*/ true };
     ggml_context_ptr ctx(ggml_init(ip));
 
-    graph_llama_inputs in = graph_llama_new_inputs(ctx.get(), tr.lora.get(), n_self, n_other, dropout);
-    ggml_tensor * attn_out = graph_llama_build(ctx.get(), *tr.base, tr.lora.get(), in);
-    ggml_tensor * loss     = soo_loss_build(ctx.get(), attn_out, n_self, n_other, tr.params.positions);
+    graph_llama_inputs     in   = graph_llama_new_inputs(ctx.get(), tr.lora.get(), n_self, n_other, dropout);
+    const graph_llama_taps taps = graph_llama_build(ctx.get(), *tr.base, tr.lora.get(), in);
+    ggml_tensor * loss      = soo_loss_build(ctx.get(), taps.attn_out, n_self, n_other, tr.params.positions);
+    ggml_tensor * anchor    = nullptr;
+    ggml_tensor * objective = loss; // what the backward pass differentiates
+    graph_llama_inputs in_base;     // the self tokens alone, no adapter: the anchor's reference
+    if (anchored) {
+        in_base = graph_llama_new_inputs(ctx.get(), nullptr, n_self, 0, false);
+        const graph_llama_taps base_taps = graph_llama_build(ctx.get(), *tr.base, nullptr, in_base);
+        anchor    = self_anchor_build(ctx.get(), taps.resid, base_taps.resid, n_self);
+        objective = ggml_add(ctx.get(), loss, ggml_scale(ctx.get(), anchor, tr.params.self_anchor));
+        ggml_set_name(objective, "soo_objective");
+        ggml_set_output(anchor);
+    }
     ggml_set_output(loss);
+    ggml_set_output(objective);
 
     ggml_cgraph * gf = ggml_new_graph_custom(ctx.get(), graph_size, backward);
-    ggml_build_forward_expand(gf, loss);
+    ggml_build_forward_expand(gf, objective);
     if (backward) {
-        // gradients accumulate into the optimizer's tensors; the loss gets a static seed = grad_scale
-        ggml_set_loss(loss);
+        // gradients accumulate into the optimizer's tensors; the objective gets a static seed = grad_scale
+        ggml_set_loss(objective);
         std::vector<ggml_tensor *> accs(ggml_graph_n_nodes(gf), nullptr);
         for (int i = 0; i < ggml_graph_n_nodes(gf); ++i) {
             ggml_tensor * node = ggml_graph_node(gf, i);
             const int ip = tr.optim->find(node);
             if (ip >= 0) accs[i] = tr.optim->grads[ip];
-            if (node == loss) accs[i] = tr.loss_grad;
+            if (node == objective) accs[i] = tr.loss_grad;
         }
         ggml_build_backward_expand(ctx.get(), gf, accs.data());
         if (tr.fast_bw) fast_backward_rewrite(*tr.fast_bw, gf);
@@ -288,6 +305,7 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
         return r;
     };
     graph_llama_set_inputs(in, rows(pair.self), rows(pair.other));
+    if (anchored) graph_llama_set_inputs(in_base, rows(pair.self), {});
     if (dropout) {
         // inverted dropout: keep with probability 1-p, scale kept values by 1/(1-p)
         const float p = tr.params.dropout, keep = 1.0f / (1.0f - p);
@@ -304,8 +322,10 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
     if (ggml_backend_graph_compute(tr.backend.get(), gf) != GGML_STATUS_SUCCESS) {
         throw soo_error(SOO_ERROR_INTERNAL, "the training graph failed to compute");
     }
-    float value = 0.0f;
+    float value = 0.0f, anchor_value = 0.0f;
     ggml_backend_tensor_get(loss, &value, 0, sizeof(float));
+    if (anchor) ggml_backend_tensor_get(anchor, &anchor_value, 0, sizeof(float));
+    if (anchor_out) *anchor_out = anchor_value;
     return value;
 }
 
@@ -326,12 +346,14 @@ soo_train_result soo_trainer_run(soo_trainer & tr, const std::function<void(cons
         }
         const int64_t last = std::min(first + tr.params.batch, n_pairs);
         const double t0 = now_ms();
-        double loss = 0.0;
+        double loss = 0.0, anchor = 0.0;
         int64_t n_tokens = 0;
         for (int64_t j = first; j < last; ++j) {
             const soo_pair & pair = tr.pairs[order[j]];
+            float pair_anchor = 0.0f;
             loss += soo_trainer_pair_loss(tr, pair, /*backward*/ true, /*train*/ true, 1.0f / (float) (last - first),
-                                          (uint64_t) s * (uint64_t) tr.params.batch + (uint64_t) (j - first));
+                                          (uint64_t) s * (uint64_t) tr.params.batch + (uint64_t) (j - first), &pair_anchor);
+            anchor += pair_anchor;
             n_tokens += (int64_t) (pair.self.size() + pair.other.size());
         }
         adamw_step(*tr.optim, tr.params.optimizer, tr.backend.get());
@@ -342,6 +364,7 @@ soo_train_result soo_trainer_run(soo_trainer & tr, const std::function<void(cons
         pr.n_steps      = n_steps;
         pr.epoch        = (int) epoch;
         pr.loss         = (float) (loss / (double) (last - first));
+        pr.anchor       = (float) (anchor / (double) (last - first));
         pr.step_ms      = dt;
         pr.tokens_per_s = dt > 0 ? (double) n_tokens / (dt / 1000.0) : 0.0;
         res.losses.push_back(pr.loss);

@@ -3,7 +3,7 @@
 // soo_trainer_init validates everything the caller controls (model file, architecture, layer, targets,
 // rank, pairs under the chosen positions, hyper-parameters) BEFORE loading weights, then loads layers 0..L,
 // creates or resumes the adapter and the AdamW state. soo_trainer_run then does, per step: take `batch`
-// pairs of this epoch's shuffled order, for each pair build graph-llama + soo-loss, run forward + backward
+// pairs of this epoch's shuffled order, for each pair build graph-llama + soo-loss (+ self-anchor), run forward + backward
 // (gradients accumulate over the pairs, each scaled 1/batch so the step sees the batch mean), one AdamW
 // update; report progress; read the cancel flag once; write a checkpoint every `checkpoint_every` steps.
 //
@@ -41,6 +41,7 @@ struct soo_train_params {
     float                    alpha      = 32.0f;
     float                    dropout    = 0.0f;               // on the LoRA input, training only; [0, 1)
     soo_positions            positions  = SOO_POSITIONS_FULL;
+    float                    self_anchor = 0.0f;              // lambda of the self anchor (self-anchor.h); 0 = off, the published objective
     adamw_params             optimizer;                       // lr 1e-4, betas 0.9/0.999, eps 1e-8, wd 0
     int                      epochs     = 1;
     int                      batch      = 4;                  // pairs per optimizer step
@@ -60,6 +61,7 @@ struct soo_train_progress {
     int64_t n_steps      = 0;   // total steps of the run
     int     epoch        = 0;   // 0-based
     float   loss         = 0;   // mean SOO loss of this step's pairs, before the update
+    float   anchor       = 0;   // mean self anchor of this step's pairs (before lambda), before the update; 0 when off
     double  step_ms      = 0;   // wall time of this step
     double  tokens_per_s = 0;   // tokens (self + other) processed per second in this step
 };
@@ -100,9 +102,10 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
 
 // Forward (and, with `backward`, backward into the optimizer's gradient accumulators, scaled by `grad_scale`)
 // for one pair. `dropout_stream` selects the dropout masks (ignored when params.dropout == 0 or !train).
-// Returns the pair's SOO loss.
+// Returns the pair's SOO loss; with params.self_anchor > 0 the gradient is that of SOO + lambda * anchor, and
+// `anchor_out` (if given) receives the anchor (0 when off).
 float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backward, bool train,
-                            float grad_scale = 1.0f, uint64_t dropout_stream = 0);
+                            float grad_scale = 1.0f, uint64_t dropout_stream = 0, float * anchor_out = nullptr);
 
 // Runs the remaining steps. `on_progress` is called once per step on the calling thread; `cancel` is read once
 // per step (after the update): when set, the run stops and returns cancelled = true.

@@ -29,6 +29,8 @@ export interface ExperimentForm {
   chatTemplate: 'auto' | 'none';
   epochs: number | null;
   pairs: number;
+  /** Weight of the self anchor (experiments/config.ts training.selfAnchor); 0 = off. */
+  selfAnchor: number;
 }
 
 export class ExperimentsState {
@@ -49,6 +51,7 @@ export class ExperimentsState {
     chatTemplate: 'auto',
     epochs: null,
     pairs: 52,
+    selfAnchor: 0,
   });
   jobId = $state<string | null>(null);
   error = $state<string | null>(null);
@@ -98,7 +101,7 @@ export class ExperimentsState {
     const c = this.demo?.config;
     if (!c) return;
     const ev = (c.evaluation ?? {}) as { n?: number; maxTokens?: number; chatTemplate?: 'auto' | 'none' };
-    const tr = (c.training ?? {}) as { pairs?: number; epochs?: number };
+    const tr = (c.training ?? {}) as { pairs?: number; epochs?: number; selfAnchor?: number };
     const list = (x: unknown) => (Array.isArray(x) ? x.join(', ') : String(x ?? ''));
     Object.assign(this.form, {
       name: String(c.name ?? ''),
@@ -115,6 +118,7 @@ export class ExperimentsState {
       chatTemplate: ev.chatTemplate ?? 'none',
       epochs: tr.epochs ?? null,
       pairs: tr.pairs ?? this.form.pairs,
+      selfAnchor: tr.selfAnchor ?? 0,
     } satisfies ExperimentForm);
     this.demoBase = c;
   }
@@ -172,7 +176,7 @@ export class ExperimentsState {
       generalisation: list(f.generalisation),
       control: f.control.trim() === '' ? null : f.control.trim(),
       evaluation: { ...sub('evaluation'), n: f.n, maxTokens: f.maxTokens, chatTemplate: f.chatTemplate },
-      training: { ...sub('training'), pairs: f.pairs, ...(f.epochs ? { epochs: f.epochs } : {}) },
+      training: { ...sub('training'), pairs: f.pairs, selfAnchor: f.selfAnchor, ...(f.epochs ? { epochs: f.epochs } : {}) },
       latent: { ...sub('latent'), pairs: f.pairs },
       capability: base ? sub('capability') : { perplexityTokens: 64 },
     };
