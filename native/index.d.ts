@@ -128,9 +128,11 @@ export interface NativeTrainOptions {
   /** LoRA input dropout probability in [0, 1). */
   dropout?: number;
   positions?: 'full' | 'last' | 'mean';
+  /** The node of layer L the loss compares: attn_out-L (default, published), ffn_out-L or l_out-L (native/src/train/soo-loss.h). */
+  point?: 'attn_out' | 'mlp_out' | 'resid';
   /**
    * Weight lambda of the self anchor (native/src/train/self-anchor.h): the objective becomes SOO + lambda *
-   * MSE(self prompt's residual after layer L's attention, with vs without the adapter). 0 (default) = off.
+   * MSE(self prompt's l_out-L, with vs without the adapter). 0 (default) = off.
    */
   selfAnchor?: number;
   lr?: number;

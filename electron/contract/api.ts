@@ -276,6 +276,8 @@ export const trainStartInput = z.object({
   batch: z.number().int().min(1).max(4096).optional(),
   gradAccumulation: z.number().int().min(1).max(4096).optional(),
   positions: z.enum(['full', 'last', 'mean']).optional(),
+  /** The node of layer L the loss compares; attn_out (published) by default. */
+  point: z.enum(['attn_out', 'mlp_out', 'resid']).optional(),
   /** Weight of the self anchor (keeps the self prompts' outputs at the base model's); 0 = off. */
   selfAnchor: z.number().min(0).max(1e6).optional(),
   /** Training seed (LoRA init, dropout, order). */

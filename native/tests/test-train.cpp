@@ -2,7 +2,8 @@
 //
 // Sections (each prints per-tensor lines like llm.c's test_gpt2.c, then OK / NOT OK):
 //   gradcheck   autodiff vs central finite differences on F32 bases, every LoRA tensor (llama + qwen2,
-//               positions full / last / mean); error = |analytic - numeric| / max(|numeric|, floor)
+//               positions full / last / mean, tap points attn_out / mlp_out / resid, with and without the self
+//               anchor); error = |analytic - numeric| / max(|numeric|, floor)
 //   inputgrad   input-grad-op (dx = W^T dy from W's own bytes) vs ggml's OUT_PROD and a float64 reference,
 //               F32 / F16 / Q8_0 / Q4_0 / Q4_K weights, odd shapes, 1-3 threads
 //   quantized   Q8_0, Q4_K, F16 (and F32) bases: LoRA gradients of each backward path (input-grad-op,
@@ -141,7 +142,7 @@ double pair_objective(soo_trainer & tr, const soo_pair & pair) {
     return soo + (double) tr.params.self_anchor * anchor;
 }
 
-bool gradcheck_case(const std::string & arch, soo_positions positions, float self_anchor = 0.0f) {
+bool gradcheck_case(const std::string & arch, soo_positions positions, float self_anchor = 0.0f, soo_point point = SOO_POINT_ATTN_OUT) {
     tiny_gguf_params mp;
     mp.arch = arch; mp.n_layer = 3; mp.n_embd = 32; mp.n_head = 4; mp.n_head_kv = 2; mp.n_ff = 64; mp.n_vocab = 48;
     const std::string path = model_path("grad-" + arch);
@@ -150,12 +151,13 @@ bool gradcheck_case(const std::string & arch, soo_positions positions, float sel
     p.targets   = { "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down" };
     p.positions   = positions;
     p.self_anchor = self_anchor;
+    p.point       = point;
     const auto pairs = make_pairs(1, 6, mp.n_vocab);
     auto tr = soo_trainer_init(p, pairs);
     randomize_b(*tr, 7);
 
-    printf("gradcheck %s positions=%s self_anchor=%g: %zu LoRA tensors\n", arch.c_str(), soo_positions_name(positions), self_anchor,
-           tr->optim->params.size());
+    printf("gradcheck %s positions=%s point=%s self_anchor=%g: %zu LoRA tensors\n", arch.c_str(), soo_positions_name(positions),
+           soo_point_name(point), self_anchor, tr->optim->params.size());
     const auto grads = analytic_grads(*tr, pairs[0]);
     const float h = GRAD_FD_STEP;
     bool all_ok = true;
@@ -196,7 +198,9 @@ void test_gradcheck() {
     gradcheck_case("qwen2", SOO_POSITIONS_FULL);
     gradcheck_case("llama", SOO_POSITIONS_LAST);
     gradcheck_case("llama", SOO_POSITIONS_MEAN);
-    gradcheck_case("llama", SOO_POSITIONS_MEAN, 0.7f); // SOO + 0.7 * self anchor
+    gradcheck_case("llama", SOO_POSITIONS_MEAN, 0.7f);                      // SOO + 0.7 * self anchor
+    gradcheck_case("llama", SOO_POSITIONS_FULL, 0.0f, SOO_POINT_MLP_OUT);   // ffn_out-2: layer 2's FFN adapters too
+    gradcheck_case("llama", SOO_POSITIONS_LAST, 0.7f, SOO_POINT_RESID);     // l_out-2, with the anchor
 }
 
 // --- input-grad-op ------------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ int main(int argc, char ** argv) {
             else if (a == "--batch")     p.batch = std::atoi(next().c_str());
             else if (a == "--seed")      p.seed = std::strtoull(next().c_str(), nullptr, 10);
             else if (a == "--positions") p.positions = soo_positions_from_name(next());
+            else if (a == "--point")     p.point = soo_point_from_name(next());
+            else if (a == "--self-anchor") p.self_anchor = (float) std::atof(next().c_str());
             else if (a == "--threads")   p.n_threads = std::atoi(next().c_str());
             else if (a == "--no-fast-backward") p.fast_backward = false;
             else throw soo_error(SOO_ERROR_BAD_INPUT, "unknown option '" + a + "'");

@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { RunRepository } from '../../electron/services/store/runs.ts';
+import { readGgufHeader } from '../../electron/services/gguf/reader.ts';
 import { tinyModel } from '../helpers/tiny-models.ts';
 import { addonBuilt, THREADS } from '../native/native-addon.ts';
 
@@ -58,7 +59,7 @@ describe.skipIf(!addonBuilt)('soo-lab train (real binary, tiny model)', () => {
     const out = path.join(dir, 'a.gguf');
     const r = await cli('train', ...common(), '--seed', '5', '--out', out);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/train \(run [0-9a-f-]+\): model=.* layer=1 targets=attn_q,attn_v rank=4 alpha=8 .*positions=full self_anchor=0 seed=5/);
+    expect(r.stderr).toMatch(/train \(run [0-9a-f-]+\): model=.* layer=1 targets=attn_q,attn_v rank=4 alpha=8 .*positions=full point=attn_out self_anchor=0 seed=5/);
     first = JSON.parse(r.stdout) as TrainJson;
     expect(Object.keys(first).sort()).toEqual(['adapter', 'loss_first', 'loss_last', 'run_id', 'seconds', 'steps']);
     expect(first.adapter).toBe(out);
@@ -124,6 +125,24 @@ describe.skipIf(!addonBuilt)('soo-lab train (real binary, tiny model)', () => {
       store.close();
     }
   }, CLI_MS);
+
+  it('--point: resid (l_out-L) adapts layer L\'s FFN too, attn_out (default) stops below it; recorded in the adapter', async () => {
+    const adapted = async (point: string) => {
+      const out = path.join(dir, `point-${point}.gguf`);
+      const r = await cli('train', ...common(), '--targets', 'attn_q,attn_v,ffn_up', '--point', point, '--out', out);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`point=${point}`);
+      const h = readGgufHeader(out);
+      return { tensors: h.tensors.map((t) => t.name).filter((n) => n.endsWith('.lora_a')).sort(), point: (h.metadata.get('soo_lab.train.point') as { value: string } | undefined)?.value };
+    };
+    const attn = await adapted('attn_out');
+    const resid = await adapted('resid');
+    expect(attn.point).toBe('attn_out');
+    expect(resid.point).toBe('resid');
+    expect(attn.tensors).toContain('blk.0.ffn_up.weight.lora_a');
+    expect(attn.tensors).not.toContain('blk.1.ffn_up.weight.lora_a');
+    expect(resid.tensors).toEqual([...attn.tensors, 'blk.1.ffn_up.weight.lora_a'].sort());
+  }, 2 * CLI_MS);
 
   it('bad input exits 2: a misaligned pair names the pair and line; --layer out of range names the flag', async () => {
     const bad = writePairs('misaligned.jsonl', [PAIRS[0]!, { self: 'You want it.', other: 'Bob the tall neighbour from next door wants it very much.' }]);

@@ -14,7 +14,7 @@ import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { JobProgress } from '../../contract/events.ts';
 import { badInput } from '../../contract/errors.ts';
-import { TRAIN_TARGETS, type TrainPositions, type TrainTarget } from '../../services/training/presets.ts';
+import { TRAIN_TARGETS, type TapPoint, type TrainPositions, type TrainTarget } from '../../services/training/presets.ts';
 import type { TrainConfig, TrainResult } from '../../services/training/trainingService.ts';
 import { parseNonNegativeInt, parsePositiveInt, runCommand, type GlobalOptions } from '../command-kit.ts';
 import { parseNumber, withEngineServices } from './activations-kit.ts';
@@ -32,6 +32,7 @@ interface TrainFlags {
   batch?: number;
   gradAccumulation?: number;
   positions?: TrainPositions;
+  point?: TapPoint;
   selfAnchor?: number;
   seed?: number;
   preset?: string;
@@ -72,6 +73,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--batch <n>', 'pairs per optimizer step (default 4)', parsePositiveInt('--batch'))
     .option('--grad-accumulation <k>', 'batches per update (effective batch = batch x k; default 1)', parsePositiveInt('--grad-accumulation'))
     .addOption(new Option('--positions <how>', 'token positions compared: full (aligned), last, mean (default full)').choices(['full', 'last', 'mean']))
+    .addOption(new Option('--point <node>', 'the node of layer L the loss compares: attn_out (published), mlp_out, resid (layer output) (default attn_out)').choices(['attn_out', 'mlp_out', 'resid']))
     .option('--self-anchor <w>', 'weight of a term keeping the self prompts\' outputs at the base model\'s (0 = off, the published objective)', parseNumber('--self-anchor'))
     .option('--seed <s>', 'training seed: LoRA init, dropout, pair order (default 0)', parseNonNegativeInt('--seed'))
     .option('--preset <name>', 'published settings: mistral-7b, gemma-2-27b (or tiny); flags override them')
@@ -113,6 +115,7 @@ async function train(flags: TrainFlags, options: GlobalOptions): Promise<TrainCo
           batch: flags.batch,
           gradAccumulation: flags.gradAccumulation,
           positions: flags.positions,
+          point: flags.point,
           selfAnchor: flags.selfAnchor,
           seed: flags.seed,
           preset: flags.preset,
@@ -142,7 +145,7 @@ function printSettings(c: TrainConfig, what: string): void {
   process.stderr.write(
     `train (${what}): model=${c.modelPath} pairs=${c.pairs.length} (${c.pairsOrigin}) layer=${c.layer} targets=${c.targets.join(',')} ` +
       `rank=${c.rank} alpha=${c.alpha} dropout=${c.dropout} lr=${c.lr} epochs=${c.epochs} batch=${c.batch} grad_accumulation=${c.gradAccumulation} ` +
-      `positions=${c.positions} self_anchor=${c.selfAnchor ?? 0} seed=${c.seed} threads=${c.threads}${c.preset ? ` preset=${c.preset}` : ''} out=${c.outPath}\n`,
+      `positions=${c.positions} point=${c.point ?? 'attn_out'} self_anchor=${c.selfAnchor ?? 0} seed=${c.seed} threads=${c.threads}${c.preset ? ` preset=${c.preset}` : ''} out=${c.outPath}\n`,
   );
 }
 

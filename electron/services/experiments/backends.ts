@@ -53,6 +53,8 @@ export interface TrainStageInput {
   epochs: number;
   batch: number;
   positions: 'full' | 'last' | 'mean';
+  /** The node of layer L the loss compares (config.ts). */
+  point: 'attn_out' | 'mlp_out' | 'resid';
   /** Weight of the self anchor; 0 = off (config.ts). */
   selfAnchor: number;
   seed: number;

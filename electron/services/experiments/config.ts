@@ -37,6 +37,7 @@ export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 const positions = z.enum(['full', 'last', 'mean']);
+const tapPoint = z.enum(['attn_out', 'mlp_out', 'resid']);
 const target = z.enum(['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']);
 const seed = z.int().min(0).max(2 ** 31 - 1);
 
@@ -83,8 +84,13 @@ export const experimentConfigInput = z.strictObject({
       batch: z.int().min(1).optional(),
       positions: positions.optional(),
       /**
+       * The node of layer L the SOO loss compares: attn_out (o_proj output, the published tap), mlp_out (FFN
+       * output) or resid (the layer's output). With mlp_out and resid, layer L's FFN targets are trained too.
+       */
+      point: tapPoint.default('attn_out'),
+      /**
        * Weight of the self anchor (native/src/train/self-anchor.h): the objective becomes SOO + selfAnchor *
-       * MSE between the self prompt's residual stream after layer L's attention with and without the adapter,
+       * MSE between the self prompt's layer-L output (l_out-L) with and without the adapter,
        * which keeps the model's outputs on the self prompts at the base model's (the counterpart of the RL
        * version's capability term). 0 = off: the published objective.
        */
@@ -101,7 +107,8 @@ export const experimentConfigInput = z.strictObject({
       pairSeed: seed.default(0),
       /** 0-based layers; "all" = every layer of the model. */
       layers: z.union([z.literal('all'), z.array(z.int().min(0)).min(1)]).default('all'),
-      point: z.enum(['attn_out', 'mlp_out', 'resid']).default('attn_out'),
+      /** Defaults to the training point. */
+      point: tapPoint.optional(),
       /** Defaults to the training positions. */
       positions: positions.optional(),
     })
@@ -142,12 +149,13 @@ export const experimentConfigInput = z.strictObject({
   threads: z.int().min(1).nullable().default(null),
 });
 export type ExperimentConfigInput = z.input<typeof experimentConfigInput>;
+export type TapPointName = z.output<typeof tapPoint>;
 type Parsed = z.output<typeof experimentConfigInput>;
 
 /** The full effective configuration: every default filled in, the preset folded into `training`. */
 export type ExperimentConfig = Omit<Parsed, 'training' | 'latent'> & {
-  training: TrainingPreset & { targets: Parsed['training']['targets']; selfAnchor: number; pairs: number; pairSeed: number };
-  latent: Omit<Parsed['latent'], 'positions'> & { positions: 'full' | 'last' | 'mean' };
+  training: TrainingPreset & { targets: Parsed['training']['targets']; point: TapPointName; selfAnchor: number; pairs: number; pairSeed: number };
+  latent: Omit<Parsed['latent'], 'positions' | 'point'> & { positions: 'full' | 'last' | 'mean'; point: TapPointName };
 };
 
 /** Parses user JSON (already parsed from text); `file` names it in errors. Throws bad_input with the JSON path. */
@@ -171,10 +179,11 @@ export function resolveExperimentConfig(input: unknown, file = 'the experiment c
     epochs: t.epochs ?? preset.epochs,
     batch: t.batch ?? preset.batch,
     positions: t.positions ?? preset.positions,
+    point: t.point,
     selfAnchor: t.selfAnchor,
     pairs: t.pairs,
     pairSeed: t.pairSeed,
   };
   if (new Set(c.seeds).size !== c.seeds.length) throw badInput(`${file}: $.seeds: a seed is listed twice (${c.seeds.join(', ')})`, { file, path: '$.seeds' });
-  return { ...c, training, latent: { ...c.latent, positions: c.latent.positions ?? training.positions } };
+  return { ...c, training, latent: { ...c.latent, positions: c.latent.positions ?? training.positions, point: c.latent.point ?? training.point } };
 }

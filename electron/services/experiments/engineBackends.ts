@@ -101,6 +101,7 @@ export function createEngineBackends(o: EngineBackendsOptions): ExperimentBacken
           alpha: input.alpha,
           dropout: input.dropout,
           positions: input.positions,
+          point: input.point,
           selfAnchor: input.selfAnchor,
           lr: input.lr,
           epochs: input.epochs,

@@ -35,7 +35,7 @@ import { readGgufHeader } from '../gguf/reader.ts';
 import { sha256File } from '../models/modelHash.ts';
 import type { RunRepository } from '../store/runs.ts';
 import { readPairsFile, type TextPair } from './pairsFile.ts';
-import { TRAIN_PRESETS, TRAIN_TARGETS, trainPreset, type TrainPositions, type TrainPreset, type TrainSettings, type TrainTarget } from './presets.ts';
+import { TAP_POINTS, TRAIN_PRESETS, TRAIN_TARGETS, trainPreset, type TapPoint, type TrainPositions, type TrainPreset, type TrainSettings, type TrainTarget } from './presets.ts';
 
 /** Defaults when neither a preset nor a flag sets a value (cli.md: the Mistral recipe's numbers). */
 const DEFAULTS: Omit<TrainSettings, 'layer'> = {
@@ -58,6 +58,8 @@ export interface TrainInput extends Partial<TrainSettings> {
   pairsFile?: string | undefined;
   pairs?: readonly { self: string; other: string }[] | undefined;
   pairsSource?: PairsSource | undefined;
+  /** The node of layer L the loss compares (experiments/config.ts training.point). Defaults to attn_out (published). */
+  point?: TapPoint | undefined;
   /** Weight of the self anchor (native/src/train/self-anchor.h; experiments/config.ts). Defaults to 0 (off). */
   selfAnchor?: number | undefined;
   /** Training seed (LoRA init, dropout, shuffling). Defaults to 0. */
@@ -77,6 +79,8 @@ export interface TrainConfig extends TrainSettings {
   pairs: { self: string; other: string }[];
   /** Where the pairs came from (file, pack id), for the record. */
   pairsOrigin: string;
+  /** The tapped node; absent in runs recorded before the choice existed (= attn_out). */
+  point?: TapPoint;
   /** Self anchor weight; 0 = off. Absent in runs recorded before it existed (= 0). */
   selfAnchor?: number;
   seed: number;
@@ -174,6 +178,8 @@ export class TrainingService {
     checkInt('checkpointEvery', checkpointEvery, 0, 1e9);
     const selfAnchor = input.selfAnchor ?? 0;
     checkNum('self-anchor', selfAnchor, 0, 1e6);
+    const point = input.point ?? 'attn_out';
+    if (!TAP_POINTS.includes(point)) throw badInput(`--point must be attn_out, mlp_out or resid, got '${point as string}'`, { path: '$.point' });
     const id = randomUUID();
     const outPath = path.resolve(input.outPath ?? this.#defaultAdapterPath(model.path, settings.layer, id));
     const config: TrainConfig = {
@@ -182,6 +188,7 @@ export class TrainingService {
       preset: input.preset ?? null,
       pairs: pairs.map((p) => ({ self: p.self, other: p.other })),
       pairsOrigin: origin,
+      point,
       selfAnchor,
       seed,
       threads,
@@ -308,6 +315,7 @@ export class TrainingService {
           alpha: config.alpha,
           dropout: config.dropout,
           positions: config.positions,
+          point: config.point ?? 'attn_out',
           selfAnchor: config.selfAnchor ?? 0,
           lr: config.lr,
           epochs: config.epochs,

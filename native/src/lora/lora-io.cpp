@@ -65,7 +65,8 @@ const lora_tensor * lora_weights::find(const std::string & weight) const {
 }
 
 std::unique_ptr<lora_weights> lora_weights_init(const base_weights & base, const std::vector<std::string> & targets,
-                                                int64_t rank, float alpha, uint64_t seed, ggml_backend_buffer_type_t buft) {
+                                                int64_t rank, float alpha, uint64_t seed, ggml_backend_buffer_type_t buft,
+                                                bool ffn_of_last) {
     const auto & known = base_weights_lora_targets();
     for (const std::string & t : targets) {
         if (std::find(known.begin(), known.end(), t) == known.end()) {
@@ -81,7 +82,7 @@ std::unique_ptr<lora_weights> lora_weights_init(const base_weights & base, const
     for (int64_t il = 0; il <= n_last; ++il) {
         for (const std::string & t : known) {            // fixed order, whatever order the caller used
             if (std::find(targets.begin(), targets.end(), t) == targets.end()) continue;
-            if (il == n_last && t.rfind("ffn_", 0) == 0) continue; // above the attn_out tap of layer L
+            if (il == n_last && !ffn_of_last && t.rfind("ffn_", 0) == 0) continue; // above the attn_out tap of layer L
             const std::string weight = "blk." + std::to_string(il) + "." + t + ".weight";
             const ggml_tensor * w = base.find(weight);
             GGML_ASSERT(w != nullptr); // base_weights_load validated every block weight

@@ -43,11 +43,12 @@ struct lora_weights {
 };
 
 // Creates A/B for `targets` in layers 0..L of `base` (L = base.n_layer_loaded - 1). Layer L only gets the
-// attention targets (its FFN is above the SOO tap). A ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) (PEFT's
+// attention targets (its FFN is above the attn_out tap) unless `ffn_of_last` (a tap above layer L's FFN). A ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) (PEFT's
 // kaiming_uniform with a=sqrt(5)) from `seed`, B = 0: step 0 equals the base model.
 // Throws soo_error (bad_input) for an unknown target or rank < 1.
 std::unique_ptr<lora_weights> lora_weights_init(const base_weights & base, const std::vector<std::string> & targets,
-                                                int64_t rank, float alpha, uint64_t seed, ggml_backend_buffer_type_t buft);
+                                                int64_t rank, float alpha, uint64_t seed, ggml_backend_buffer_type_t buft,
+                                                bool ffn_of_last = false);
 
 // Writes `lora` (and `extra` tensors, e.g. optimizer state) to `path` atomically. `set_kv` may add KVs.
 void lora_io_write(const std::string & path, const lora_weights & lora, const std::string & arch,

@@ -90,6 +90,9 @@ soo_train_params convert_train_params(const Napi::Object & o, std::vector<soo_pa
     const std::string positions = get_string(o, "positions", "full");
     if (positions != "full" && positions != "last" && positions != "mean") bad_field(env, "positions", "one of full, last, mean");
     p.positions = soo_positions_from_name(positions);
+    const std::string point = get_string(o, "point", "attn_out");
+    if (point != "attn_out" && point != "mlp_out" && point != "resid") bad_field(env, "point", "one of attn_out, mlp_out, resid");
+    p.point = soo_point_from_name(point);
 
     Napi::Value fast = o.Get("fastBackward");
     if (!fast.IsUndefined() && !fast.IsNull()) {

@@ -91,6 +91,7 @@ graph_llama_taps graph_llama_build(ggml_context * ctx, const base_weights & base
     // [n_embd, n_tokens]
     ggml_tensor * inpL = ggml_get_rows(ctx, base.tok_embd, in.tokens);
     ggml_set_name(inpL, "inp_embd");
+    graph_llama_taps taps;
 
     for (int il = 0; il <= n_last; ++il) {
         const base_layer & layer = base.layers[il];
@@ -135,11 +136,11 @@ graph_llama_taps graph_llama_build(ggml_context * ctx, const base_weights & base
         cur = lora_mm(ctx, lora, in, layer.attn_output, nullptr, cur);
         name_node(cur, "attn_out", il);
         GGML_ASSERT(cur->ne[0] == n_embd && cur->ne[1] == n_tokens);
+        taps.attn_out = cur;
 
         // residual, then SwiGLU FFN: [n_embd, n_tokens]
         ggml_tensor * ffn_inp = ggml_add(ctx, cur, inpL);
         name_node(ffn_inp, "ffn_inp", il);
-        if (il == n_last) return { cur, ffn_inp }; // the taps: nothing above them is needed
         cur = ggml_rms_norm(ctx, ffn_inp, hp.rms_eps);
         cur = ggml_mul(ctx, cur, layer.ffn_norm);
         name_node(cur, "ffn_norm", il);
@@ -148,9 +149,11 @@ graph_llama_taps graph_llama_build(ggml_context * ctx, const base_weights & base
         cur = ggml_swiglu_split(ctx, gate, up);                                    // silu(gate) * up
         cur = lora_mm(ctx, lora, in, layer.ffn_down, nullptr, cur);               // [n_embd, n_tokens]
         name_node(cur, "ffn_out", il);
+        taps.ffn_out = cur;
 
         inpL = ggml_add(ctx, cur, ffn_inp);
         name_node(inpL, "l_out", il);
+        taps.l_out = inpL;
     }
-    GGML_ABORT("unreachable: the loop returns the taps of the last loaded layer");
+    return taps; // those of layer L: the loop's last
 }

@@ -7,7 +7,7 @@
 // flash attention (no backward either). Node names follow llama.cpp: `kqv_out-L`, `attn_out-L` (o_proj
 // output, before the residual add), `ffn_out-L`, `l_out-L`, so taps and this graph compare node for node.
 // Activations stay 2-D [n_embd, n_tokens] (ggml ne order: n_embd is the fast axis).
-// Does not: build layer L's FFN or the layers above L, the output head, or anything for inference.
+// Does not: build the layers above L, the output head, or anything for inference.
 #pragma once
 
 #include "ggml.h"
@@ -34,14 +34,15 @@ graph_llama_inputs graph_llama_new_inputs(ggml_context * ctx, const lora_weights
 // Uploads tokens, positions and mask (after the graph is allocated). Dropout masks are the caller's.
 void graph_llama_set_inputs(const graph_llama_inputs & in, const std::vector<int32_t> & self, const std::vector<int32_t> & other);
 
-// The two nodes of layer L a loss reads. Only what the loss uses is computed (ggml builds the graph from it).
+// The nodes of layer L a loss reads. Only what the losses use is computed (ggml builds the graph from them),
+// so a run on attn_out-L without the self anchor never computes layer L's FFN.
 struct graph_llama_taps {
-    ggml_tensor * attn_out = nullptr; // attn_out-L: [n_embd, n_tokens], o_proj output before the residual add (the SOO tap)
-    ggml_tensor * resid    = nullptr; // ffn_inp-L:  [n_embd, n_tokens], residual stream after layer L's attention. The layers
-                                      // above read only this (plus frozen weights) and layer L's FFN has no trained
-                                      // adapter, so equal resid means equal outputs (the self anchor, self-anchor.h)
+    ggml_tensor * attn_out = nullptr; // attn_out-L: [n_embd, n_tokens], o_proj output before the residual add (the published SOO tap)
+    ggml_tensor * ffn_out  = nullptr; // ffn_out-L:  [n_embd, n_tokens], FFN output before the residual add
+    ggml_tensor * l_out    = nullptr; // l_out-L:    [n_embd, n_tokens], the layer's output: all the frozen layers above read
+                                      // (equal l_out-L means equal outputs: the self anchor, self-anchor.h)
 };
 
-// Builds layers 0..L (L = base.n_layer_loaded - 1) and returns attn_out-L and ffn_inp-L.
+// Builds layers 0..L (L = base.n_layer_loaded - 1) and returns the taps of layer L.
 // `lora` may be nullptr (base model only). Shapes were validated when loading; GGML_ASSERTs guard invariants.
 graph_llama_taps graph_llama_build(ggml_context * ctx, const base_weights & base, const lora_weights * lora, const graph_llama_inputs & in);

@@ -70,7 +70,7 @@ void validate_params(const soo_train_params & p, const std::vector<soo_pair> & p
     }
     if (p.rank < 1) throw_bad("LoRA rank must be >= 1, got " + std::to_string(p.rank));
     if (!(p.alpha > 0.0f)) throw_bad("LoRA alpha must be > 0, got " + std::to_string(p.alpha));
-    if (p.layer == 0 && std::all_of(p.targets.begin(), p.targets.end(), [](const std::string & t) { return t.rfind("ffn_", 0) == 0; })) {
+    if (p.layer == 0 && p.point == SOO_POINT_ATTN_OUT && std::all_of(p.targets.begin(), p.targets.end(), [](const std::string & t) { return t.rfind("ffn_", 0) == 0; })) {
         throw_bad("no LoRA weights to train: the FFN targets of layer 0 are above its attn_out tap, and there are no layers below it (hint: add an attention target)");
     }
     if (pairs.empty()) throw_bad("no training pairs given");
@@ -97,6 +97,7 @@ void check_resume_config(const lora_io_file & f, const soo_trainer & tr) {
     const gguf_context * g = f.meta.get();
     auto str = [&](const char * key) -> std::string {
         const int64_t id = gguf_find_key(g, key);
+        if (id < 0 && std::string(key) == "soo_lab.train.point") return "attn_out"; // checkpoints written before the choice existed
         return id >= 0 && gguf_get_kv_type(g, id) == GGUF_TYPE_STRING ? gguf_get_val_str(g, id) : "<missing>";
     };
     const soo_train_params & p = tr.params;
@@ -105,6 +106,7 @@ void check_resume_config(const lora_io_file & f, const soo_trainer & tr) {
         { "soo_lab.train.targets",    join(p.targets) },
         { "soo_lab.train.rank",       std::to_string(p.rank) },
         { "soo_lab.train.positions",  soo_positions_name(p.positions) },
+        { "soo_lab.train.point",      soo_point_name(p.point) },
         { "soo_lab.train.seed",       std::to_string(p.seed) },
         { "soo_lab.train.batch",      std::to_string(p.batch) },
         { "soo_lab.train.pairs_hash", hex64(tr.pairs_hash) },
@@ -145,6 +147,7 @@ void set_train_kv(const soo_trainer & tr, gguf_context * g) {
     gguf_set_val_str(g, "soo_lab.train.targets", join(p.targets).c_str());
     gguf_set_val_str(g, "soo_lab.train.rank", std::to_string(p.rank).c_str());
     gguf_set_val_str(g, "soo_lab.train.positions", soo_positions_name(p.positions));
+    gguf_set_val_str(g, "soo_lab.train.point", soo_point_name(p.point));
     gguf_set_val_str(g, "soo_lab.train.seed", std::to_string(p.seed).c_str());
     gguf_set_val_str(g, "soo_lab.train.batch", std::to_string(p.batch).c_str());
     gguf_set_val_str(g, "soo_lab.train.pairs_hash", hex64(tr.pairs_hash).c_str());
@@ -210,7 +213,8 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
     // 3. adapter: fresh (A random, B = 0) or from a checkpoint
     lora_io_file ckpt;
     if (params.resume_from.empty()) {
-        tr->lora = lora_weights_init(*tr->base, params.targets, params.rank, params.alpha, params.seed, buft);
+        tr->lora = lora_weights_init(*tr->base, params.targets, params.rank, params.alpha, params.seed, buft,
+                                     /*ffn_of_last*/ params.point != SOO_POINT_ATTN_OUT);
     } else {
         ckpt = lora_io_read(params.resume_from);
         check_resume_config(ckpt, *tr);
@@ -263,14 +267,15 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
 
     graph_llama_inputs     in   = graph_llama_new_inputs(ctx.get(), tr.lora.get(), n_self, n_other, dropout);
     const graph_llama_taps taps = graph_llama_build(ctx.get(), *tr.base, tr.lora.get(), in);
-    ggml_tensor * loss      = soo_loss_build(ctx.get(), taps.attn_out, n_self, n_other, tr.params.positions);
+    ggml_tensor * tapped    = tr.params.point == SOO_POINT_ATTN_OUT ? taps.attn_out : tr.params.point == SOO_POINT_MLP_OUT ? taps.ffn_out : taps.l_out;
+    ggml_tensor * loss      = soo_loss_build(ctx.get(), tapped, n_self, n_other, tr.params.positions);
     ggml_tensor * anchor    = nullptr;
     ggml_tensor * objective = loss; // what the backward pass differentiates
     graph_llama_inputs in_base;     // the self tokens alone, no adapter: the anchor's reference
     if (anchored) {
         in_base = graph_llama_new_inputs(ctx.get(), nullptr, n_self, 0, false);
         const graph_llama_taps base_taps = graph_llama_build(ctx.get(), *tr.base, nullptr, in_base);
-        anchor    = self_anchor_build(ctx.get(), taps.resid, base_taps.resid, n_self);
+        anchor    = self_anchor_build(ctx.get(), taps.l_out, base_taps.l_out, n_self);
         objective = ggml_add(ctx.get(), loss, ggml_scale(ctx.get(), anchor, tr.params.self_anchor));
         ggml_set_name(objective, "soo_objective");
         ggml_set_output(anchor);

@@ -27,13 +27,15 @@ export interface TrainForm {
   epochs: number;
   batch: number;
   positions: 'full' | 'last' | 'mean';
+  /** The node of layer L the loss compares (attn_out = published). */
+  point: 'attn_out' | 'mlp_out' | 'resid';
   /** Self anchor weight (0 = off, the published objective). */
   selfAnchor: number;
   seed: number;
 }
 
 export class TrainState {
-  form = $state<TrainForm>({ modelPath: '', packId: '', n: 52, pairsSeed: 0, preset: '', layer: 0, rank: 8, alpha: 32, dropout: 0.2, lr: 1e-4, epochs: 15, batch: 4, positions: 'full', selfAnchor: 0, seed: 0 });
+  form = $state<TrainForm>({ modelPath: '', packId: '', n: 52, pairsSeed: 0, preset: '', layer: 0, rank: 8, alpha: 32, dropout: 0.2, lr: 1e-4, epochs: 15, batch: 4, positions: 'full', point: 'attn_out', selfAnchor: 0, seed: 0 });
   presets = $state.raw<TrainPresetInfo[]>([]);
   packs = $state.raw<PackSummary[]>([]);
   model = $state.raw<ModelSummary | null>(null);
@@ -126,6 +128,7 @@ export class TrainState {
         epochs: f.epochs,
         batch: f.batch,
         positions: f.positions,
+        point: f.point,
         selfAnchor: f.selfAnchor,
         seed: f.seed,
         ...(f.preset ? { preset: f.preset } : {}),

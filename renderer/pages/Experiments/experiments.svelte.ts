@@ -29,6 +29,8 @@ export interface ExperimentForm {
   chatTemplate: 'auto' | 'none';
   epochs: number | null;
   pairs: number;
+  /** The node of layer L the SOO loss compares (training.point). */
+  point: 'attn_out' | 'mlp_out' | 'resid';
   /** Weight of the self anchor (experiments/config.ts training.selfAnchor); 0 = off. */
   selfAnchor: number;
 }
@@ -51,6 +53,7 @@ export class ExperimentsState {
     chatTemplate: 'auto',
     epochs: null,
     pairs: 52,
+    point: 'attn_out',
     selfAnchor: 0,
   });
   jobId = $state<string | null>(null);
@@ -101,7 +104,7 @@ export class ExperimentsState {
     const c = this.demo?.config;
     if (!c) return;
     const ev = (c.evaluation ?? {}) as { n?: number; maxTokens?: number; chatTemplate?: 'auto' | 'none' };
-    const tr = (c.training ?? {}) as { pairs?: number; epochs?: number; selfAnchor?: number };
+    const tr = (c.training ?? {}) as { pairs?: number; epochs?: number; point?: ExperimentForm['point']; selfAnchor?: number };
     const list = (x: unknown) => (Array.isArray(x) ? x.join(', ') : String(x ?? ''));
     Object.assign(this.form, {
       name: String(c.name ?? ''),
@@ -118,6 +121,7 @@ export class ExperimentsState {
       chatTemplate: ev.chatTemplate ?? 'none',
       epochs: tr.epochs ?? null,
       pairs: tr.pairs ?? this.form.pairs,
+      point: tr.point ?? 'attn_out',
       selfAnchor: tr.selfAnchor ?? 0,
     } satisfies ExperimentForm);
     this.demoBase = c;
@@ -176,7 +180,7 @@ export class ExperimentsState {
       generalisation: list(f.generalisation),
       control: f.control.trim() === '' ? null : f.control.trim(),
       evaluation: { ...sub('evaluation'), n: f.n, maxTokens: f.maxTokens, chatTemplate: f.chatTemplate },
-      training: { ...sub('training'), pairs: f.pairs, selfAnchor: f.selfAnchor, ...(f.epochs ? { epochs: f.epochs } : {}) },
+      training: { ...sub('training'), pairs: f.pairs, point: f.point, selfAnchor: f.selfAnchor, ...(f.epochs ? { epochs: f.epochs } : {}) },
       latent: { ...sub('latent'), pairs: f.pairs },
       capability: base ? sub('capability') : { perplexityTokens: 64 },
     };
