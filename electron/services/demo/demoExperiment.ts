@@ -55,6 +55,8 @@ export function demoExperimentConfig(build: DemoBuildInfo, heldOutFile: string):
     training: {
       layer: soo.layer,
       positions: soo.positions,
+      point: soo.point,
+      selfAnchor: soo.selfAnchor,
       targets: soo.targets,
       rank: soo.rank,
       alpha: soo.alpha,
