@@ -103,6 +103,8 @@ describe.skipIf(!addonBuilt)('Train page (browser harness, tiny model)', () => {
     expect(Number(await byTestId('train-lr').inputValue())).toBe(1e-2);
     await byTestId('train-epochs').fill(String(EPOCHS));
     await byTestId('train-positions').selectOption('mean');
+    await byTestId('train-point').selectOption('resid');
+    await byTestId('train-self-anchor').fill('2');
     await byTestId('train-start').click();
 
     await byTestId('train-done').waitFor({ timeout: JOB_MS });
@@ -113,6 +115,9 @@ describe.skipIf(!addonBuilt)('Train page (browser harness, tiny model)', () => {
     expect(run.status).toBe('done');
     const steps = harness.services.runs.steps(run.id);
     expect(steps).toHaveLength(EPOCHS * (N / 2));
+    // the form's tap point and self anchor reached the trainer: recorded, and the anchor logged per step
+    expect(run.config).toMatchObject({ point: 'resid', selfAnchor: 2 });
+    expect(steps.every((st) => typeof (st.metrics as { anchor?: number }).anchor === 'number')).toBe(true);
     const adapter = harness.services.runs.artifacts(run.id)[0]!.path;
     expect(existsSync(adapter)).toBe(true);
     expect(await byTestId('train-adapter-path').textContent()).toBe(adapter);

@@ -339,7 +339,7 @@ export class TrainingService {
               done: s.step,
               total: s.nSteps,
               unit: 'steps',
-              metrics: { step: s.step, loss: s.loss, tokensPerS: s.tokensPerS, stepMs: s.stepMs, etaS },
+              metrics: { step: s.step, loss: s.loss, tokensPerS: s.tokensPerS, stepMs: s.stepMs, etaS, ...(config.selfAnchor ? { anchor: s.anchor } : {}) },
             });
           },
         },

@@ -44,7 +44,8 @@ export class TrainState {
   jobId = $state<string | null>(null);
   runId = $state<string | null>(null);
   /** Loss per step of the current (or last) job; a resumed run keeps the earlier points. */
-  losses = $state.raw<{ step: number; loss: number }[]>([]);
+  /** Loss per step; `anchor` (the self anchor, before its weight) when the run has one, from the live metrics. */
+  losses = $state.raw<{ step: number; loss: number; anchor?: number }[]>([]);
   result = $state.raw<TrainJobResult | null>(null);
   error = $state.raw<ErrorData | null>(null);
   notice = $state<string | null>(null);
@@ -75,7 +76,7 @@ export class TrainState {
     if (!m || m.step === undefined || m.loss === undefined) return;
     const last = this.losses.at(-1);
     if (last && last.step >= m.step) return;
-    this.losses = [...this.losses, { step: m.step, loss: m.loss }];
+    this.losses = [...this.losses, { step: m.step, loss: m.loss, ...(m.anchor !== undefined ? { anchor: m.anchor } : {}) }];
   }
 
   async load(): Promise<void> {
@@ -173,7 +174,11 @@ export class TrainState {
     try {
       const result = await this.#jobs.wait<TrainJobResult>(jobId);
       this.result = result;
-      this.losses = result.losses.map((loss, i) => ({ step: i + 1, loss }));
+      const anchors = new Map(this.losses.map((p) => [p.step, p.anchor]));
+      this.losses = result.losses.map((loss, i) => {
+        const anchor = anchors.get(i + 1);
+        return { step: i + 1, loss, ...(anchor !== undefined ? { anchor } : {}) };
+      });
       this.notice = resumed ? 'Resumed run finished.' : null;
     } catch (error) {
       const data = errorDataOf(error);
