@@ -95,7 +95,7 @@ export interface ModelSummary {
 
 /** Where activations are tapped (style.md section 10). */
 export type TapPointName = 'attn_out' | 'mlp_out' | 'resid';
-export const TAP_POINTS: readonly TapPointName[] = ['attn_out', 'mlp_out', 'resid'];
+export const TAP_POINTS = ['attn_out', 'mlp_out', 'resid'] as const satisfies readonly TapPointName[];
 /** How self and other token positions are compared (method.md, "Token positions compared"). */
 export type PositionsName = 'full' | 'last' | 'mean';
 export const POSITIONS: readonly PositionsName[] = ['full', 'last', 'mean'];
@@ -277,7 +277,7 @@ export const trainStartInput = z.object({
   gradAccumulation: z.number().int().min(1).max(4096).optional(),
   positions: z.enum(['full', 'last', 'mean']).optional(),
   /** The node of layer L the loss compares; attn_out (published) by default. */
-  point: z.enum(['attn_out', 'mlp_out', 'resid']).optional(),
+  point: z.enum(TAP_POINTS).optional(),
   /** Weight of the self anchor (keeps the self prompts' outputs at the base model's); 0 = off. */
   selfAnchor: z.number().min(0).max(1e6).optional(),
   /** Training seed (LoRA init, dropout, order). */

@@ -14,7 +14,8 @@ import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { JobProgress } from '../../contract/events.ts';
 import { badInput } from '../../contract/errors.ts';
-import { TRAIN_TARGETS, type TapPoint, type TrainPositions, type TrainTarget } from '../../services/training/presets.ts';
+import { TAP_POINTS, type TapPointName } from '../../contract/api.ts';
+import { TRAIN_TARGETS, type TrainPositions, type TrainTarget } from '../../services/training/presets.ts';
 import type { TrainConfig, TrainResult } from '../../services/training/trainingService.ts';
 import { parseNonNegativeInt, parsePositiveInt, runCommand, type GlobalOptions } from '../command-kit.ts';
 import { parseNumber, withEngineServices } from './activations-kit.ts';
@@ -32,7 +33,7 @@ interface TrainFlags {
   batch?: number;
   gradAccumulation?: number;
   positions?: TrainPositions;
-  point?: TapPoint;
+  point?: TapPointName;
   selfAnchor?: number;
   seed?: number;
   preset?: string;
@@ -73,7 +74,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--batch <n>', 'pairs per optimizer step (default 4)', parsePositiveInt('--batch'))
     .option('--grad-accumulation <k>', 'batches per update (effective batch = batch x k; default 1)', parsePositiveInt('--grad-accumulation'))
     .addOption(new Option('--positions <how>', 'token positions compared: full (aligned), last, mean (default full)').choices(['full', 'last', 'mean']))
-    .addOption(new Option('--point <node>', 'the node of layer L the loss compares: attn_out (published), mlp_out, resid (layer output) (default attn_out)').choices(['attn_out', 'mlp_out', 'resid']))
+    .addOption(new Option('--point <node>', 'the node of layer L the loss compares: attn_out (published), mlp_out, resid (layer output) (default attn_out)').choices([...TAP_POINTS]))
     .option('--self-anchor <w>', 'weight of a term keeping the self prompts\' outputs at the base model\'s (0 = off, the published objective)', parseNumber('--self-anchor'))
     .option('--seed <s>', 'training seed: LoRA init, dropout, pair order (default 0)', parseNonNegativeInt('--seed'))
     .option('--preset <name>', 'published settings: mistral-7b, gemma-2-27b (or tiny); flags override them')

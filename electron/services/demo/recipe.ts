@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { TAP_POINTS } from '../../contract/api.ts';
 import { badInput } from '../../contract/errors.ts';
 
 const posInt = z.number().int().positive();
@@ -83,7 +84,7 @@ const sooSchema = z.strictObject({
   layer: z.number().int().min(0),
   positions: z.enum(['full', 'last', 'mean']),
   /** The tapped node of layer L (experiments/config.ts training.point); attn_out is the published tap. */
-  point: z.enum(['attn_out', 'mlp_out', 'resid']).default('attn_out'),
+  point: z.enum(TAP_POINTS).default('attn_out'),
   /** The self anchor's weight (experiments/config.ts training.selfAnchor); 0 = off. */
   selfAnchor: z.number().min(0).default(0),
   targets: z.array(z.enum(['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'])).min(1),

@@ -7,6 +7,7 @@
  * evaluation service records every prompt and raw response as it goes); the runner gives it the run
  * name and parent.
  */
+import type { TapPointName } from '../../contract/api.ts';
 import type { MtBenchResult } from './mtbench.ts';
 import type { MtBenchQuestion } from './mtbenchQuestions.ts';
 import type { ScenarioSpec } from './plan.ts';
@@ -54,7 +55,7 @@ export interface TrainStageInput {
   batch: number;
   positions: 'full' | 'last' | 'mean';
   /** The node of layer L the loss compares (config.ts). */
-  point: 'attn_out' | 'mlp_out' | 'resid';
+  point: TapPointName;
   /** Weight of the self anchor; 0 = off (config.ts). */
   selfAnchor: number;
   seed: number;

@@ -7,6 +7,7 @@
  * Does not: read model files, resolve packs or run anything (runner.ts).
  */
 import { z } from 'zod';
+import { TAP_POINTS, type TapPointName } from '../../contract/api.ts';
 import { badInput } from '../../contract/errors.ts';
 
 /** Training hyper-parameters of one model family. Units: lr per optimizer step; batch in pairs. */
@@ -37,7 +38,7 @@ export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 const positions = z.enum(['full', 'last', 'mean']);
-const tapPoint = z.enum(['attn_out', 'mlp_out', 'resid']);
+const tapPoint = z.enum(TAP_POINTS);
 const target = z.enum(['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down']);
 const seed = z.int().min(0).max(2 ** 31 - 1);
 
@@ -149,7 +150,6 @@ export const experimentConfigInput = z.strictObject({
   threads: z.int().min(1).nullable().default(null),
 });
 export type ExperimentConfigInput = z.input<typeof experimentConfigInput>;
-export type TapPointName = z.output<typeof tapPoint>;
 type Parsed = z.output<typeof experimentConfigInput>;
 
 /** The full effective configuration: every default filled in, the preset folded into `training`. */

@@ -10,9 +10,6 @@ import { badInput } from '../../contract/errors.ts';
 export type TrainTarget = 'attn_q' | 'attn_k' | 'attn_v' | 'attn_output' | 'ffn_gate' | 'ffn_up' | 'ffn_down';
 export const TRAIN_TARGETS: readonly TrainTarget[] = ['attn_q', 'attn_k', 'attn_v', 'attn_output', 'ffn_gate', 'ffn_up', 'ffn_down'];
 export type TrainPositions = 'full' | 'last' | 'mean';
-/** The node of layer L the loss compares (native/src/train/soo-loss.h): attn_out is the published tap. */
-export type TapPoint = 'attn_out' | 'mlp_out' | 'resid';
-export const TAP_POINTS: readonly TapPoint[] = ['attn_out', 'mlp_out', 'resid'];
 
 /** Every training setting a preset carries. */
 export interface TrainSettings {

@@ -32,10 +32,11 @@ import type { EngineClient } from '../engine/engineClient.ts';
 import type { EngineTrainStep } from '../engine/protocol.ts';
 import type { JobRunner } from '../jobs/jobs.ts';
 import { readGgufHeader } from '../gguf/reader.ts';
+import { TAP_POINTS, type TapPointName } from '../../contract/api.ts';
 import { sha256File } from '../models/modelHash.ts';
 import type { RunRepository } from '../store/runs.ts';
 import { readPairsFile, type TextPair } from './pairsFile.ts';
-import { TAP_POINTS, TRAIN_PRESETS, TRAIN_TARGETS, trainPreset, type TapPoint, type TrainPositions, type TrainPreset, type TrainSettings, type TrainTarget } from './presets.ts';
+import { TRAIN_PRESETS, TRAIN_TARGETS, trainPreset, type TrainPositions, type TrainPreset, type TrainSettings, type TrainTarget } from './presets.ts';
 
 /** Defaults when neither a preset nor a flag sets a value (cli.md: the Mistral recipe's numbers). */
 const DEFAULTS: Omit<TrainSettings, 'layer'> = {
@@ -59,7 +60,7 @@ export interface TrainInput extends Partial<TrainSettings> {
   pairs?: readonly { self: string; other: string }[] | undefined;
   pairsSource?: PairsSource | undefined;
   /** The node of layer L the loss compares (experiments/config.ts training.point). Defaults to attn_out (published). */
-  point?: TapPoint | undefined;
+  point?: TapPointName | undefined;
   /** Weight of the self anchor (native/src/train/self-anchor.h; experiments/config.ts). Defaults to 0 (off). */
   selfAnchor?: number | undefined;
   /** Training seed (LoRA init, dropout, shuffling). Defaults to 0. */
@@ -80,7 +81,7 @@ export interface TrainConfig extends TrainSettings {
   /** Where the pairs came from (file, pack id), for the record. */
   pairsOrigin: string;
   /** The tapped node; absent in runs recorded before the choice existed (= attn_out). */
-  point?: TapPoint;
+  point?: TapPointName;
   /** Self anchor weight; 0 = off. Absent in runs recorded before it existed (= 0). */
   selfAnchor?: number;
   seed: number;
@@ -333,13 +334,14 @@ export class TrainingService {
             avgMs = avgMs === 0 ? s.stepMs : 0.8 * avgMs + 0.2 * (now - lastAt);
             lastAt = now;
             const etaS = ((s.nSteps - s.step) * avgMs) / 1000;
-            runs.addSteps(runId, [{ step: s.step, loss: s.loss, metrics: { epoch: s.epoch, stepMs: s.stepMs, tokensPerS: s.tokensPerS, ...(config.selfAnchor ? { anchor: s.anchor } : {}) } }]);
+            const anchor: Record<string, number> = config.selfAnchor ? { anchor: s.anchor } : {}; // only a run with the anchor has one
+            runs.addSteps(runId, [{ step: s.step, loss: s.loss, metrics: { epoch: s.epoch, stepMs: s.stepMs, tokensPerS: s.tokensPerS, ...anchor } }]);
             call.onProgress?.({
               stage: `epoch ${s.epoch + 1}/${config.epochs}`,
               done: s.step,
               total: s.nSteps,
               unit: 'steps',
-              metrics: { step: s.step, loss: s.loss, tokensPerS: s.tokensPerS, stepMs: s.stepMs, etaS, ...(config.selfAnchor ? { anchor: s.anchor } : {}) },
+              metrics: { step: s.step, loss: s.loss, tokensPerS: s.tokensPerS, stepMs: s.stepMs, etaS, ...anchor },
             });
           },
         },

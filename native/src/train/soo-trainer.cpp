@@ -256,10 +256,11 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
     soo_loss_check(tr.params.positions, n_self, n_other, "pair");
     validate_tokens({ pair }, tr.base->hp.n_vocab); // get_rows would abort on an out-of-range id
     const bool dropout  = train && tr.params.dropout > 0.0f;
-    const bool anchored = tr.params.self_anchor > 0.0f;
+    const bool anchored = tr.params.self_anchor > 0.0f;      // the anchor is in the objective
+    const bool with_anchor = anchored || anchor_out != nullptr; // the anchor is computed
 
     // graph metadata lives in a reused arena; tensors are placed by the allocator. The anchor adds a forward.
-    const size_t graph_size = (anchored ? 2 : 1) * (1024 + 768 * (size_t) tr.base->n_layer_loaded);
+    const size_t graph_size = (with_anchor ? 2 : 1) * (1024 + 768 * (size_t) tr.base->n_layer_loaded);
     const size_t mem = ggml_tensor_overhead() * graph_size * 2 + ggml_graph_overhead_custom(graph_size, backward);
     tr.graph_mem.resize(mem);
     ggml_init_params ip = { mem, tr.graph_mem.data(), /*no_alloc*/ true };
@@ -272,19 +273,22 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
     ggml_tensor * anchor    = nullptr;
     ggml_tensor * objective = loss; // what the backward pass differentiates
     graph_llama_inputs in_base;     // the self tokens alone, no adapter: the anchor's reference
-    if (anchored) {
+    if (with_anchor) {
         in_base = graph_llama_new_inputs(ctx.get(), nullptr, n_self, 0, false);
         const graph_llama_taps base_taps = graph_llama_build(ctx.get(), *tr.base, nullptr, in_base);
-        anchor    = self_anchor_build(ctx.get(), taps.l_out, base_taps.l_out, n_self);
+        anchor = self_anchor_build(ctx.get(), taps.l_out, base_taps.l_out, n_self);
+        ggml_set_output(anchor);
+    }
+    if (anchored) {
         objective = ggml_add(ctx.get(), loss, ggml_scale(ctx.get(), anchor, tr.params.self_anchor));
         ggml_set_name(objective, "soo_objective");
-        ggml_set_output(anchor);
     }
     ggml_set_output(loss);
     ggml_set_output(objective);
 
     ggml_cgraph * gf = ggml_new_graph_custom(ctx.get(), graph_size, backward);
     ggml_build_forward_expand(gf, objective);
+    if (anchor) ggml_build_forward_expand(gf, anchor); // already in when anchored; measured only otherwise
     if (backward) {
         // gradients accumulate into the optimizer's tensors; the objective gets a static seed = grad_scale
         ggml_set_loss(objective);
@@ -310,7 +314,7 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
         return r;
     };
     graph_llama_set_inputs(in, rows(pair.self), rows(pair.other));
-    if (anchored) graph_llama_set_inputs(in_base, rows(pair.self), {});
+    if (with_anchor) graph_llama_set_inputs(in_base, rows(pair.self), {});
     if (dropout) {
         // inverted dropout: keep with probability 1-p, scale kept values by 1/(1-p)
         const float p = tr.params.dropout, keep = 1.0f / (1.0f - p);
@@ -355,9 +359,10 @@ soo_train_result soo_trainer_run(soo_trainer & tr, const std::function<void(cons
         int64_t n_tokens = 0;
         for (int64_t j = first; j < last; ++j) {
             const soo_pair & pair = tr.pairs[order[j]];
-            float pair_anchor = 0.0f;
+            float pair_anchor = 0.0f; // reported only when the anchor is in the objective (no extra forward otherwise)
             loss += soo_trainer_pair_loss(tr, pair, /*backward*/ true, /*train*/ true, 1.0f / (float) (last - first),
-                                          (uint64_t) s * (uint64_t) tr.params.batch + (uint64_t) (j - first), &pair_anchor);
+                                          (uint64_t) s * (uint64_t) tr.params.batch + (uint64_t) (j - first),
+                                          tr.params.self_anchor > 0.0f ? &pair_anchor : nullptr);
             anchor += pair_anchor;
             n_tokens += (int64_t) (pair.self.size() + pair.other.size());
         }

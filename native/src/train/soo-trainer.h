@@ -103,8 +103,9 @@ std::unique_ptr<soo_trainer> soo_trainer_init(const soo_train_params & params, c
 
 // Forward (and, with `backward`, backward into the optimizer's gradient accumulators, scaled by `grad_scale`)
 // for one pair. `dropout_stream` selects the dropout masks (ignored when params.dropout == 0 or !train).
-// Returns the pair's SOO loss; with params.self_anchor > 0 the gradient is that of SOO + lambda * anchor, and
-// `anchor_out` (if given) receives the anchor (0 when off).
+// Returns the pair's SOO loss; with params.self_anchor > 0 the gradient is that of SOO + lambda * anchor.
+// `anchor_out`, if given, receives the anchor (computed for it even when self_anchor is 0, then outside the
+// objective: a way to measure how far the adapter moved the self prompts).
 float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backward, bool train,
                             float grad_scale = 1.0f, uint64_t dropout_stream = 0, float * anchor_out = nullptr);
 

@@ -5,7 +5,7 @@
  * Does not: validate beyond what the form needs (the service checks and answers with bad_input).
  */
 import { getContext, setContext } from 'svelte';
-import type { ModelSummary, PackSummary, TrainJobResult, TrainPresetInfo } from '../../../electron/contract/api.ts';
+import type { ModelSummary, PackSummary, TapPointName, TrainJobResult, TrainPresetInfo } from '../../../electron/contract/api.ts';
 import type { ErrorData } from '../../../electron/contract/errors.ts';
 import type { JobProgress } from '../../../electron/contract/events.ts';
 import { api, errorDataOf } from '../api.ts';
@@ -28,7 +28,7 @@ export interface TrainForm {
   batch: number;
   positions: 'full' | 'last' | 'mean';
   /** The node of layer L the loss compares (attn_out = published). */
-  point: 'attn_out' | 'mlp_out' | 'resid';
+  point: TapPointName;
   /** Self anchor weight (0 = off, the published objective). */
   selfAnchor: number;
   seed: number;

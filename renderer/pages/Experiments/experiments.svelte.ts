@@ -9,7 +9,7 @@
  * Not built yet: the page offers the build (a job with progress and cancel; the desktop app starts it
  * on first launch).
  */
-import type { DemoStatusView, ExperimentPresetInfo, ExperimentView } from '../../../electron/contract/api.ts';
+import type { DemoStatusView, ExperimentPresetInfo, ExperimentView, TapPointName } from '../../../electron/contract/api.ts';
 import { api, errorDataOf } from '../../lib/api.ts';
 import { jsonErrorWhere } from '../../lib/jsonWhere.ts';
 import type { JobsState } from '../../lib/state/jobs.svelte.ts';
@@ -30,7 +30,7 @@ export interface ExperimentForm {
   epochs: number | null;
   pairs: number;
   /** The node of layer L the SOO loss compares (training.point). */
-  point: 'attn_out' | 'mlp_out' | 'resid';
+  point: TapPointName;
   /** Weight of the self anchor (experiments/config.ts training.selfAnchor); 0 = off. */
   selfAnchor: number;
 }
