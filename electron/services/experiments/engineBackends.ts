@@ -103,6 +103,7 @@ export function createEngineBackends(o: EngineBackendsOptions): ExperimentBacken
           positions: input.positions,
           point: input.point,
           selfAnchor: input.selfAnchor,
+          anchorContext: input.anchorContext,
           lr: input.lr,
           epochs: input.epochs,
           batch: input.batch,
