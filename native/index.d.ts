@@ -135,11 +135,6 @@ export interface NativeTrainOptions {
    * MSE(self prompt's l_out-L, with vs without the adapter). 0 (default) = off.
    */
   selfAnchor?: number;
-  /**
-   * With positions 'last': the anchor also covers the other prompt's tokens before its last (self-anchor.h),
-   * keeping what they carry at the base model's. Default false.
-   */
-  anchorContext?: boolean;
   lr?: number;
   beta1?: number;
   beta2?: number;

@@ -58,8 +58,6 @@ export interface TrainStageInput {
   point: TapPointName;
   /** Weight of the self anchor; 0 = off (config.ts). */
   selfAnchor: number;
-  /** The anchor also covers the other prompt's uncompared positions (config.ts). */
-  anchorContext: boolean;
   seed: number;
   outPath: string;
 }

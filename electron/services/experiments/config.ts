@@ -96,12 +96,6 @@ export const experimentConfigInput = z.strictObject({
        * version's capability term). 0 = off: the published objective.
        */
       selfAnchor: z.number().min(0).max(1e6).default(0),
-      /**
-       * With positions 'last': the self anchor also covers the other prompt's positions before its last one,
-       * so the tokens the answer copies (room names) keep their base representation and SOO moves only what
-       * the last position reads (self-anchor.h). Needs selfAnchor > 0.
-       */
-      anchorContext: z.boolean().default(false),
       /** Self/other training pairs (published: about 52) and their seed. */
       pairs: z.int().min(1).default(52),
       pairSeed: seed.default(0),
@@ -160,7 +154,7 @@ type Parsed = z.output<typeof experimentConfigInput>;
 
 /** The full effective configuration: every default filled in, the preset folded into `training`. */
 export type ExperimentConfig = Omit<Parsed, 'training' | 'latent'> & {
-  training: TrainingPreset & { targets: Parsed['training']['targets']; point: TapPointName; selfAnchor: number; anchorContext: boolean; pairs: number; pairSeed: number };
+  training: TrainingPreset & { targets: Parsed['training']['targets']; point: TapPointName; selfAnchor: number; pairs: number; pairSeed: number };
   latent: Omit<Parsed['latent'], 'positions' | 'point'> & { positions: 'full' | 'last' | 'mean'; point: TapPointName };
 };
 
@@ -187,13 +181,9 @@ export function resolveExperimentConfig(input: unknown, file = 'the experiment c
     positions: t.positions ?? preset.positions,
     point: t.point,
     selfAnchor: t.selfAnchor,
-    anchorContext: t.anchorContext,
     pairs: t.pairs,
     pairSeed: t.pairSeed,
   };
-  if (training.anchorContext && (training.positions !== 'last' || training.selfAnchor <= 0)) {
-    throw badInput(`${file}: $.training.anchorContext: needs positions 'last' and selfAnchor > 0 (got positions '${training.positions}', selfAnchor ${training.selfAnchor})`, { file, path: '$.training.anchorContext' });
-  }
   if (new Set(c.seeds).size !== c.seeds.length) throw badInput(`${file}: $.seeds: a seed is listed twice (${c.seeds.join(', ')})`, { file, path: '$.seeds' });
   return { ...c, training, latent: { ...c.latent, positions: c.latent.positions ?? training.positions, point: c.latent.point ?? training.point } };
 }

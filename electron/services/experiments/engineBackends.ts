@@ -103,7 +103,6 @@ export function createEngineBackends(o: EngineBackendsOptions): ExperimentBacken
           positions: input.positions,
           point: input.point,
           selfAnchor: input.selfAnchor,
-          anchorContext: input.anchorContext,
           lr: input.lr,
           epochs: input.epochs,
           batch: input.batch,

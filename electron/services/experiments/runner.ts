@@ -232,7 +232,7 @@ export class ExperimentRunner {
         const child = this.#child(experiment, stage, 'train', { ...t, seed: stage.phase.seed, pairs: pairs.length, outPath }, null);
         const started = performance.now();
         const result = await backends.train(
-          { pairs, layer: t.layer, targets: t.targets, rank: t.rank, alpha: t.alpha, dropout: t.dropout, lr: t.lr, epochs: t.epochs, batch: t.batch, positions: t.positions, point: t.point, selfAnchor: t.selfAnchor, anchorContext: t.anchorContext, seed: stage.phase.seed, outPath },
+          { pairs, layer: t.layer, targets: t.targets, rank: t.rank, alpha: t.alpha, dropout: t.dropout, lr: t.lr, epochs: t.epochs, batch: t.batch, positions: t.positions, point: t.point, selfAnchor: t.selfAnchor, seed: stage.phase.seed, outPath },
           {
             ...call,
             onStep: (s) => {

@@ -94,14 +94,11 @@ soo_train_params convert_train_params(const Napi::Object & o, std::vector<soo_pa
     if (point != "attn_out" && point != "mlp_out" && point != "resid") bad_field(env, "point", "one of attn_out, mlp_out, resid");
     p.point = soo_point_from_name(point);
 
-    auto get_flag = [&](const char * key, bool & out) {
-        Napi::Value v = o.Get(key);
-        if (v.IsUndefined() || v.IsNull()) return;
-        if (!v.IsBoolean()) bad_field(env, key, "a boolean");
-        out = v.As<Napi::Boolean>().Value();
-    };
-    get_flag("fastBackward", p.fast_backward);
-    get_flag("anchorContext", p.anchor_context);
+    Napi::Value fast = o.Get("fastBackward");
+    if (!fast.IsUndefined() && !fast.IsNull()) {
+        if (!fast.IsBoolean()) bad_field(env, "fastBackward", "a boolean");
+        p.fast_backward = fast.As<Napi::Boolean>().Value();
+    }
     Napi::Value targets = o.Get("targets");
     if (!targets.IsUndefined() && !targets.IsNull()) {
         if (!targets.IsArray()) bad_field(env, "targets", "an array of strings (attn_q, attn_k, attn_v, attn_output, ffn_gate, ffn_up, ffn_down)");

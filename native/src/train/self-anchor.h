@@ -9,11 +9,7 @@
 // self tokens in the same graph; it depends on no trained tensor, so no gradient flows into it.
 // Why: SOO on the organism either leaves behaviour alone or breaks copying on both sides (organism-notes.md;
 // native/src/lm/README.md). The anchor lets a run push harder on the other side while the self side stays put.
-// Context option (anchor_context, positions 'last' only): the anchor also covers the other prompt's positions
-// before the compared last one, so what those tokens carry (the room names the answer copies) stays at the
-// base model's and SOO can move only what the last position reads. organism-notes.md: the who-asks cue stays
-// in the residual stream; the "neither" answers of strong runs are failed copies.
-// Does not: anchor the other prompt's compared position (that is what SOO must move), or compare logits (layers above L are not
+// Does not: anchor the other prompt (that is the side SOO must move), or compare logits (layers above L are not
 // loaded; equal l_out-L already implies equal logits).
 #pragma once
 
@@ -21,8 +17,6 @@
 
 #include <cstdint>
 
-// resid: l_out-L [n_embd, n_self + n_other] with the adapter; resid_base: l_out-L [n_embd, n_rows] without it,
-// where the first n_rows of resid are the anchored ones (n_self: the self tokens; with the context option,
-// n_self + n_other - 1: also the other prompt's tokens but the last). Returns the scalar anchor [1] (before
-// lambda), named "self_anchor".
-ggml_tensor * self_anchor_build(ggml_context * ctx, ggml_tensor * resid, ggml_tensor * resid_base, int64_t n_rows);
+// resid: l_out-L [n_embd, n_self + n_other] with the adapter; resid_base: l_out-L [n_embd, n_self] without it
+// (the self tokens only). Returns the scalar anchor [1] (before lambda), named "self_anchor".
+ggml_tensor * self_anchor_build(ggml_context * ctx, ggml_tensor * resid, ggml_tensor * resid_base, int64_t n_self);

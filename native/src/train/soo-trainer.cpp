@@ -54,7 +54,6 @@ void validate_params(const soo_train_params & p, const std::vector<soo_pair> & p
     if (p.batch < 1)   throw_bad("batch must be >= 1, got " + std::to_string(p.batch));
     if (p.n_threads < 1) throw_bad("threads must be >= 1, got " + std::to_string(p.n_threads));
     if (!(p.self_anchor >= 0.0f && std::isfinite(p.self_anchor))) throw_bad("self_anchor must be a finite number >= 0, got " + std::to_string(p.self_anchor));
-    if (p.anchor_context && p.positions != SOO_POSITIONS_LAST) throw_bad("anchor_context needs positions 'last' (at the other positions the SOO loss compares every token)");
     if (!(p.dropout >= 0.0f && p.dropout < 1.0f)) throw_bad("dropout must be in [0, 1), got " + std::to_string(p.dropout));
     if (p.checkpoint_every < 0) throw_bad("checkpoint_every must be >= 0");
     if (p.checkpoint_every > 0 && p.checkpoint_path.empty()) throw_bad("checkpoint_every is set but checkpoint_path is empty");
@@ -155,7 +154,6 @@ void set_train_kv(const soo_trainer & tr, gguf_context * g) {
     gguf_set_val_f32(g, "soo_lab.train.alpha", p.alpha);
     gguf_set_val_f32(g, "soo_lab.train.dropout", p.dropout);
     gguf_set_val_f32(g, "soo_lab.train.self_anchor", p.self_anchor);
-    gguf_set_val_bool(g, "soo_lab.train.anchor_context", p.anchor_context);
     gguf_set_val_f32(g, "soo_lab.train.lr", p.optimizer.lr);
     gguf_set_val_f32(g, "soo_lab.train.beta1", p.optimizer.beta1);
     gguf_set_val_f32(g, "soo_lab.train.beta2", p.optimizer.beta2);
@@ -274,16 +272,11 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
     ggml_tensor * loss      = soo_loss_build(ctx.get(), tapped, n_self, n_other, tr.params.positions);
     ggml_tensor * anchor    = nullptr;
     ggml_tensor * objective = loss; // what the backward pass differentiates
-    // the anchor's reference, without the adapter: the self tokens, and with anchor_context the other tokens but
-    // the last (the one position 'last' compares). Rows are packed self then other, so the anchored rows
-    // [0, n_anchored) are the same in the adapted and the reference forward.
-    const int64_t n_other_ctx = tr.params.anchor_context ? n_other - 1 : 0;
-    const int64_t n_anchored  = n_self + n_other_ctx;
-    graph_llama_inputs in_base;
+    graph_llama_inputs in_base;     // the self tokens alone, no adapter: the anchor's reference
     if (with_anchor) {
-        in_base = graph_llama_new_inputs(ctx.get(), nullptr, n_self, n_other_ctx, false);
+        in_base = graph_llama_new_inputs(ctx.get(), nullptr, n_self, 0, false);
         const graph_llama_taps base_taps = graph_llama_build(ctx.get(), *tr.base, nullptr, in_base);
-        anchor = self_anchor_build(ctx.get(), taps.l_out, base_taps.l_out, n_anchored);
+        anchor = self_anchor_build(ctx.get(), taps.l_out, base_taps.l_out, n_self);
         ggml_set_output(anchor);
     }
     if (anchored) {
@@ -321,7 +314,7 @@ float soo_trainer_pair_loss(soo_trainer & tr, const soo_pair & pair, bool backwa
         return r;
     };
     graph_llama_set_inputs(in, rows(pair.self), rows(pair.other));
-    if (with_anchor) graph_llama_set_inputs(in_base, rows(pair.self), rows({ pair.other.begin(), pair.other.begin() + n_other_ctx }));
+    if (with_anchor) graph_llama_set_inputs(in_base, rows(pair.self), {});
     if (dropout) {
         // inverted dropout: keep with probability 1-p, scale kept values by 1/(1-p)
         const float p = tr.params.dropout, keep = 1.0f / (1.0f - p);

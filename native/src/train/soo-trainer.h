@@ -43,7 +43,6 @@ struct soo_train_params {
     soo_positions            positions  = SOO_POSITIONS_FULL;
     soo_point                point      = SOO_POINT_ATTN_OUT; // the node of layer L the loss compares (soo-loss.h)
     float                    self_anchor = 0.0f;              // lambda of the self anchor (self-anchor.h); 0 = off, the published objective
-    bool                     anchor_context = false;          // the anchor also covers the other prompt's uncompared positions (positions last only)
     adamw_params             optimizer;                       // lr 1e-4, betas 0.9/0.999, eps 1e-8, wd 0
     int                      epochs     = 1;
     int                      batch      = 4;                  // pairs per optimizer step

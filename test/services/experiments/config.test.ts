@@ -41,26 +41,3 @@ describe('experiment config: training.selfAnchor', () => {
     expect(again.training.lr).toBe(5e-3);
   });
 });
-
-describe('experiment config: training.anchorContext', () => {
-  it('defaults to off and is kept with positions last and an anchor', () => {
-    expect(resolveExperimentConfig({ model: 'm.gguf' }).training.anchorContext).toBe(false);
-    const on = resolveExperimentConfig({ model: 'm.gguf', preset: 'organism', training: { positions: 'last', selfAnchor: 10, anchorContext: true } });
-    expect(on.training.anchorContext).toBe(true);
-  });
-
-  it('refuses it without positions last or without an anchor, naming the field and what is missing', () => {
-    expect(() => resolveExperimentConfig({ model: 'm.gguf', preset: 'organism', training: { selfAnchor: 10, anchorContext: true } }, 'exp.json')).toThrow(
-      /exp\.json: \$\.training\.anchorContext: needs positions 'last'.*got positions 'mean'/,
-    );
-    expect(() => resolveExperimentConfig({ model: 'm.gguf', preset: 'organism', training: { positions: 'last', anchorContext: true } }, 'exp.json')).toThrow(
-      /exp\.json: \$\.training\.anchorContext: .*selfAnchor 0\)/,
-    );
-  });
-
-  it('resolves an effective config stored before the field existed (resume)', () => {
-    const stored = resolveExperimentConfig({ model: 'm.gguf', preset: 'organism' }) as unknown as { training: Record<string, unknown> };
-    delete stored.training.anchorContext;
-    expect(resolveExperimentConfig(stored).training.anchorContext).toBe(false);
-  });
-});
