@@ -23,8 +23,10 @@ describe('demo recipe', () => {
     expect(r.model.init?.['token_embd.weight']?.std).toBe(1);
     expect(r.model.init?.['output_norm.weight']?.mean).toBeCloseTo(1 / Math.sqrt(r.model.embd), 3);
     expect(r.train.batch).toBe(64);
-    expect(r.soo).toMatchObject({ layer: 0, positions: 'mean', lr: 0.005, rank: 8, targets: ['attn_q', 'attn_v'] }); // the one corner that moved behaviour there
-    expect(r.soo.epochs * Math.ceil(r.soo.pairs / r.soo.batch)).toBeGreaterThanOrEqual(60); // ~60 steps
+    // the search's best corner (demo README): layer 2's output at the last token, held by the self anchor
+    expect(r.soo).toMatchObject({ layer: 2, point: 'resid', positions: 'last', selfAnchor: 10, lr: 0.015, rank: 8, targets: ['attn_q', 'attn_v'] });
+    expect(r.soo.layer).toBeLessThan(r.model.layers);
+    expect(r.soo.seeds).toHaveLength(3); // issue 6: the mean of 3 seeds
     const quick = resolveRecipe(r, 'quick');
     expect(quick.train.steps).toBeLessThan(r.train.steps);
     expect(quick.train.lr).toBe(r.train.lr); // not overridden
