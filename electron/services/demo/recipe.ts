@@ -77,9 +77,10 @@ const evalSchema = z.strictObject({
 /**
  * The default SOO recipe for the demo model, in the shape of an experiment config's `training` block
  * (experiments/config.ts) plus the seeds. The shipped one is the best of the search in README.md ("SOO on
- * the demo model"): layer 2's output (resid) at the last token, the self anchor at 10, LoRA r 8 alpha 16
- * on attn_q/attn_v, lr 1.5e-2, 10 epochs of 156 pairs at batch 4. organism-notes.md's corner (layer 0,
- * attn_out, mean positions, lr 5e-3) left this organism's answers unchanged.
+ * the demo model"): layer 2's output (resid) at every token (`full`: the demo pack's self and other prompts
+ * align token for token), the self anchor at 10, LoRA r 8 alpha 16 on attn_q/attn_v, lr 5e-3, 10 epochs of
+ * 260 pairs at batch 4. organism-notes.md's corner (layer 0, attn_out, mean positions, lr 5e-3, 52 pairs)
+ * left this organism's answers unchanged.
  */
 const sooSchema = z.strictObject({
   layer: z.number().int().min(0),

@@ -23,8 +23,8 @@ describe('demo recipe', () => {
     expect(r.model.init?.['token_embd.weight']?.std).toBe(1);
     expect(r.model.init?.['output_norm.weight']?.mean).toBeCloseTo(1 / Math.sqrt(r.model.embd), 3);
     expect(r.train.batch).toBe(64);
-    // the search's best corner (demo README): layer 2's output at the last token, held by the self anchor
-    expect(r.soo).toMatchObject({ layer: 2, point: 'resid', positions: 'last', selfAnchor: 10, lr: 0.015, rank: 8, targets: ['attn_q', 'attn_v'] });
+    // the search's best corner (demo README): layer 2's output at every token, held by the self anchor
+    expect(r.soo).toMatchObject({ layer: 2, point: 'resid', positions: 'full', selfAnchor: 10, lr: 0.005, pairs: 260, rank: 8, targets: ['attn_q', 'attn_v'] });
     expect(r.soo.layer).toBeLessThan(r.model.layers);
     expect(r.soo.seeds).toHaveLength(3); // issue 6: the mean of 3 seeds
     const quick = resolveRecipe(r, 'quick');
