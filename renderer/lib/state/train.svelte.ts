@@ -43,9 +43,13 @@ export class TrainState {
 
   jobId = $state<string | null>(null);
   runId = $state<string | null>(null);
-  /** Loss per step of the current (or last) job; a resumed run keeps the earlier points. */
-  /** Loss per step; `anchor` (the self anchor, before its weight) when the run has one, from the live metrics. */
+  /**
+   * Loss per step of the current (or last) job; a resumed run keeps the earlier points. `anchor` (the self
+   * anchor, before its weight) when the run has one, from the live metrics.
+   */
   losses = $state.raw<{ step: number; loss: number; anchor?: number }[]>([]);
+  /** The tapped node of the run `losses` belong to (the form may have changed since it started). */
+  lossPoint = $state<TapPointName>('attn_out');
   result = $state.raw<TrainJobResult | null>(null);
   error = $state.raw<ErrorData | null>(null);
   notice = $state<string | null>(null);
@@ -114,6 +118,7 @@ export class TrainState {
   async start(): Promise<void> {
     const f = this.form;
     this.#reset();
+    this.lossPoint = f.point;
     try {
       const { jobId, runId } = await api['train.start']({
         modelPath: f.modelPath.trim(),
